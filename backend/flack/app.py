@@ -1,0 +1,86 @@
+"""The app factory: wiring only. Rules live in ``flack.core``, I/O in ``flack.transport``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from typing import Any
+
+import socketio
+from sanic import Sanic
+
+from flack import assets
+from flack.backends.memory import MemoryBackend
+from flack.config import Settings
+from flack.core.chat import Chat
+from flack.protocol import HISTORY_LIMIT
+from flack.transport import http, sockets
+
+log = logging.getLogger("flack")
+_app_numbers = itertools.count(1)
+
+
+def create_app(settings: Settings) -> Sanic:
+    """Build the Sanic app with the chat, the socket server and the routes.
+
+    Shared objects live on ``app.ctx``: ``settings``, ``chat``, ``sio``. With the
+    "asgi" integration, serve ``app.ctx.asgi`` (see :func:`asgi_app`).
+    """
+    # Sanic keeps a registry of app names; tests build many apps per process.
+    app = Sanic(f"flack_{next(_app_numbers)}")
+    app.config.MOTD = False
+    app.config.ACCESS_LOG = False
+    app.ctx.settings = settings
+    app.ctx.chat = Chat(MemoryBackend(HISTORY_LIMIT), name_idle_seconds=settings.name_idle_seconds)
+    # cors_allowed_origins=None: python-socketio accepts browsers only from the
+    # origin that served the page (clients without an Origin header, such as
+    # python-socketio, are allowed).
+    sio = socketio.AsyncServer(async_mode=settings.integration, cors_allowed_origins=None)
+    app.ctx.sio = sio
+    sockets.register(sio, app.ctx.chat)
+    http.add_routes(app, assets.locate())
+    if settings.integration == "sanic":
+        sio.attach(app)
+    else:
+        app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
+
+    @app.after_server_start
+    async def start_janitor(app: Sanic, _: Any = None) -> None:
+        app.ctx.janitor = asyncio.get_running_loop().create_task(_release_idle_names(app.ctx.chat))
+
+    @app.before_server_stop
+    async def stop_janitor(app: Sanic, _: Any = None) -> None:
+        app.ctx.janitor.cancel()
+
+    return app
+
+
+async def _release_idle_names(chat: Chat) -> None:
+    # Lazy release on claim already frees names correctly; this sweep only
+    # bounds memory held by identities that never come back.
+    interval = min(60.0, chat.name_idle_seconds / 2)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            released = await chat.release_idle_names()
+            if released:
+                log.info("released %d idle names", released)
+        except Exception:  # keep sweeping; a failed sweep loses nothing
+            log.exception("idle name sweep failed")
+
+
+def serve(settings: Settings) -> None:
+    """Run Flack in this process until interrupted."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    log.info("Flack on http://%s:%d (%s integration)", settings.host, settings.port, settings.integration)
+    if settings.integration == "sanic":
+        app.run(host=settings.host, port=settings.port, single_process=True, access_log=False)
+    else:
+        import uvicorn
+
+        uvicorn.run(
+            app.ctx.asgi, host=settings.host, port=settings.port,
+            log_level=settings.log_level.lower(), access_log=False, lifespan="on",
+        )

@@ -1,0 +1,106 @@
+"""Where the page's files come from, in a wheel and in a source checkout.
+
+The wheel carries an assembled ``flack/web`` folder (built by ``hatch_build.py``,
+which imports this very file to know what to copy). A source checkout serves
+``frontend/`` and the npm packages in ``frontend/node_modules`` directly, so
+editing the client needs no rebuild. Stdlib only, no package-relative imports:
+the build hook loads this module by path.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+# The app's own files, relative to frontend/, served under /static/.
+APP_FILES: tuple[str, ...] = ("style.css", "pyscript.json", "flack_client/*.py")
+INDEX = "index.html"
+
+# URL folder under /vendor/ -> (folder in node_modules, file patterns served).
+VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
+    "pyscript": ("@pyscript/core/dist", ("*.js", "*.css")),
+    "pyodide": (
+        "pyodide",
+        ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"),
+    ),
+    "socket.io": ("socket.io-client/dist", ("socket.io.min.js",)),
+}
+
+
+class AssetsMissing(RuntimeError):
+    """The front-end files are not where they should be."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebRoot:
+    """The folders the page is served from."""
+
+    app: Path
+    vendor: dict[str, Path]
+
+    def app_file(self, relative: str) -> Path | None:
+        """The app file at ``relative`` (a URL path), if it is one we serve."""
+        if relative != INDEX and not any(fnmatch.fnmatch(relative, p) for p in APP_FILES):
+            return None
+        return _inside(self.app, relative)
+
+    def vendor_file(self, package: str, name: str) -> Path | None:
+        """The vendor file ``name`` of ``package``, if it is one we serve."""
+        entry = VENDOR.get(package)
+        if entry is None or not any(fnmatch.fnmatch(name, p) for p in entry[1]):
+            return None
+        return _inside(self.vendor[package], name)
+
+
+def _inside(folder: Path, relative: str) -> Path | None:
+    # fnmatch's "*" also matches "/", so refuse anything that is not a plain
+    # relative path before touching the file system.
+    parts = PurePosixPath(relative).parts
+    if not parts or any(p in ("", ".", "..") or p.startswith(".") for p in parts) or "\\" in relative:
+        return None
+    path = folder.joinpath(*parts)
+    return path if path.is_file() else None
+
+
+def locate() -> WebRoot:
+    """The installed web folder, or else the source checkout's front end."""
+    packaged = Path(__file__).with_name("web")
+    if (packaged / INDEX).is_file():
+        return WebRoot(packaged, {name: packaged / "vendor" / name for name in VENDOR})
+    frontend = Path(__file__).resolve().parents[2] / "frontend"
+    modules = frontend / "node_modules"
+    if (frontend / INDEX).is_file() and modules.is_dir():
+        return WebRoot(frontend, {name: modules / src for name, (src, _) in VENDOR.items()})
+    raise AssetsMissing(
+        "Front-end assets not found: install Flack with `pip install .`, "
+        "or run `npm ci` in frontend/ of a source checkout."
+    )
+
+
+def assemble(frontend: Path, dest: Path) -> None:
+    """Copy the app files and the served vendor files into ``dest`` (for the wheel)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    patterns = (INDEX, *APP_FILES)
+    for path in sorted(frontend.rglob("*")):
+        relative = path.relative_to(frontend).as_posix()
+        if path.is_file() and not relative.startswith("node_modules/") and any(
+            fnmatch.fnmatch(relative, p) for p in patterns
+        ):
+            _copy(path, dest / relative)
+    for name, (src, file_patterns) in VENDOR.items():
+        source = frontend / "node_modules" / src
+        copied = 0
+        for path in sorted(source.iterdir()):
+            if path.is_file() and any(fnmatch.fnmatch(path.name, p) for p in file_patterns):
+                _copy(path, dest / "vendor" / name / path.name)
+                copied += 1
+        if not copied:
+            raise AssetsMissing(f"No files for {name} in {source}; did `npm ci` run?")
+
+
+def _copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)

@@ -1,0 +1,76 @@
+"""The interface to wherever chat state lives.
+
+Each method is one atomic step, so that a backend shared by several server
+processes (Redis, later) can implement it with one atomic command; the domain
+core never holds state of its own between two calls. Time is passed in, never
+read here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from flack.core.models import Channel, Identity, Message
+
+
+class StateBackend(ABC):
+    """Storage for channels, their newest messages and name bindings."""
+
+    def __init__(self, history_limit: int) -> None:
+        self.history_limit = history_limit
+
+    # -- channels ------------------------------------------------------------
+
+    @abstractmethod
+    async def add_channel(self, channel: Channel) -> bool:
+        """Store ``channel`` unless one with its key exists; True if stored."""
+
+    @abstractmethod
+    async def get_channel(self, key: str) -> Channel | None:
+        """The channel with this case-folded key, if any."""
+
+    @abstractmethod
+    async def list_channels(self) -> list[Channel]:
+        """Every channel, in no particular order."""
+
+    # -- messages ------------------------------------------------------------
+
+    @abstractmethod
+    async def append_message(self, key: str, sender: str, text: str, time: str) -> Message:
+        """Store a message with the channel's next id; keep only the newest
+        ``history_limit``. The channel must exist."""
+
+    @abstractmethod
+    async def history(self, key: str) -> list[Message]:
+        """The channel's kept messages, oldest first."""
+
+    # -- names -----------------------------------------------------------------
+
+    @abstractmethod
+    async def get_identity(self, token: str) -> Identity | None:
+        """The identity holding ``token``, if any."""
+
+    @abstractmethod
+    async def holder_of(self, name_key: str) -> Identity | None:
+        """The identity holding the case-folded name, if any."""
+
+    @abstractmethod
+    async def bind_name(self, token: str, name: str, now: float) -> Identity | None:
+        """Bind ``name`` to ``token`` if nobody else holds it.
+
+        Creates the identity if the token is new and releases the token's
+        previous name. Returns the updated identity, or None if the name is
+        held by another token (nothing changes then).
+        """
+
+    @abstractmethod
+    async def add_connections(self, token: str, delta: int, now: float) -> None:
+        """Count ``delta`` more (or fewer) live connections and mark it seen."""
+
+    @abstractmethod
+    async def release(self, token: str) -> None:
+        """Forget an identity and free its name."""
+
+    @abstractmethod
+    async def idle_identities(self, seen_before: float) -> list[Identity]:
+        """Identities with no live connection, last seen before ``seen_before``."""

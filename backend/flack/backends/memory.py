@@ -1,0 +1,95 @@
+"""The default backend: plain dicts in this process, gone on restart."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+
+from flack.backends.base import StateBackend
+from flack.core.models import Channel, Identity, Message
+
+
+class _ChannelState:
+    __slots__ = ("channel", "messages", "last_id")
+
+    def __init__(self, channel: Channel, limit: int) -> None:
+        self.channel = channel
+        # deque(maxlen) drops the oldest message in O(1) when a new one arrives.
+        self.messages: deque[Message] = deque(maxlen=limit)
+        self.last_id = 0
+
+
+class MemoryBackend(StateBackend):
+    """Everything in dictionaries. No method awaits, so each one is atomic
+    with respect to the event loop."""
+
+    def __init__(self, history_limit: int) -> None:
+        super().__init__(history_limit)
+        self._channels: dict[str, _ChannelState] = {}
+        self._identities: dict[str, Identity] = {}  # token -> identity
+        self._holders: dict[str, str] = {}  # folded name -> token
+
+    async def add_channel(self, channel: Channel) -> bool:
+        if channel.key in self._channels:
+            return False
+        self._channels[channel.key] = _ChannelState(channel, self.history_limit)
+        return True
+
+    async def get_channel(self, key: str) -> Channel | None:
+        state = self._channels.get(key)
+        return state.channel if state else None
+
+    async def list_channels(self) -> list[Channel]:
+        return [state.channel for state in self._channels.values()]
+
+    async def append_message(self, key: str, sender: str, text: str, time: str) -> Message:
+        state = self._channels[key]
+        state.last_id += 1
+        message = Message(state.last_id, state.channel.name, sender, text, time)
+        state.messages.append(message)
+        return message
+
+    async def history(self, key: str) -> list[Message]:
+        state = self._channels.get(key)
+        return list(state.messages) if state else []
+
+    async def get_identity(self, token: str) -> Identity | None:
+        identity = self._identities.get(token)
+        # Hand out copies: callers must not change stored state behind our back.
+        return replace(identity) if identity else None
+
+    async def holder_of(self, name_key: str) -> Identity | None:
+        token = self._holders.get(name_key)
+        return await self.get_identity(token) if token else None
+
+    async def bind_name(self, token: str, name: str, now: float) -> Identity | None:
+        identity = Identity(token=token, name=name, last_seen=now)
+        holder = self._holders.get(identity.key)
+        if holder is not None and holder != token:
+            return None
+        old = self._identities.get(token)
+        if old is not None:
+            identity.connections = old.connections
+            if old.key != identity.key:
+                del self._holders[old.key]
+        self._holders[identity.key] = token
+        self._identities[token] = identity
+        return replace(identity)
+
+    async def add_connections(self, token: str, delta: int, now: float) -> None:
+        identity = self._identities.get(token)
+        if identity is not None:
+            identity.connections = max(0, identity.connections + delta)
+            identity.last_seen = now
+
+    async def release(self, token: str) -> None:
+        identity = self._identities.pop(token, None)
+        if identity is not None and self._holders.get(identity.key) == token:
+            del self._holders[identity.key]
+
+    async def idle_identities(self, seen_before: float) -> list[Identity]:
+        return [
+            replace(identity)
+            for identity in self._identities.values()
+            if identity.connections == 0 and identity.last_seen < seen_before
+        ]

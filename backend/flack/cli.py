@@ -1,0 +1,44 @@
+"""``flack serve``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flack import __version__
+from flack.config import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; flags override ``FLACK_*`` environment variables."""
+    parser = argparse.ArgumentParser(prog="flack", description="Flack team chat.")
+    parser.add_argument("--version", action="version", version=f"flack {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the chat (state in memory)")
+    serve.add_argument("--host", help="address to listen on (FLACK_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (FLACK_PORT, default 8000)")
+    serve.add_argument(
+        "--name-idle-seconds", type=float,
+        help="release a name unused this long (FLACK_NAME_IDLE_SECONDS, default 86400)",
+    )
+    serve.add_argument(
+        "--integration", choices=["asgi", "sanic"],
+        help="how python-socketio is hosted (FLACK_INTEGRATION, default asgi)",
+    )
+    serve.add_argument("--log-level", help="debug, info, warning … (FLACK_LOG_LEVEL, default info)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``flack`` console script."""
+    args = build_parser().parse_args(argv)
+    options = {k: v for k, v in vars(args).items() if k != "command"}
+    try:
+        settings = Settings.from_env(**options)
+    except ValueError as error:
+        print(f"flack: {error}", file=sys.stderr)
+        return 2
+    from flack.app import serve  # import the server stack only when serving
+
+    serve(settings)
+    return 0

@@ -1,0 +1,216 @@
+"""The rules of chat: claiming names, channels, joining, posting, history.
+
+No Sanic, no socketio: connections are plain string ids (``sid``) and every
+effect the transport must deliver comes back as a result value. Clock and token
+source are injected, so tests control time and tokens.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flack.backends.base import StateBackend
+from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
+from flack.core.models import Channel, Identity, Message, Notice
+from flack.protocol import NoticeKind, clean_channel, clean_message, clean_name, fold
+
+Clock = Callable[[], float]
+
+
+def iso_utc(seconds: float) -> str:
+    """``2026-11-25T10:39:47.123Z``: the protocol's time format."""
+    stamp = datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def new_token() -> str:
+    """A fresh unguessable identity token."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(slots=True)
+class Session:
+    """One live connection: who it is and which channel it has open."""
+
+    sid: str
+    token: str | None = None
+    name: str | None = None
+    channel: Channel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """A granted name, and the rename notices to deliver (if it was a rename)."""
+
+    name: str
+    token: str
+    notices: list[Notice] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """An opened channel with its history, and the notices the move causes."""
+
+    channel: Channel
+    messages: list[Message]
+    left: Notice | None
+    joined: Notice | None
+
+
+class Chat:
+    """The chat's use cases, over a ``StateBackend``."""
+
+    def __init__(
+        self,
+        backend: StateBackend,
+        *,
+        name_idle_seconds: float,
+        clock: Clock = time.time,
+        token_factory: Callable[[], str] = new_token,
+    ) -> None:
+        self.backend = backend
+        self.name_idle_seconds = name_idle_seconds
+        self._clock = clock
+        self._new_token = token_factory
+        self._sessions: dict[str, Session] = {}
+
+    # -- connections -------------------------------------------------------
+
+    def connect(self, sid: str) -> Session:
+        """Register a new connection."""
+        session = self._sessions[sid] = Session(sid)
+        return session
+
+    def session(self, sid: str) -> Session:
+        """The live session ``sid`` (KeyError if it is not connected)."""
+        return self._sessions[sid]
+
+    def sessions_in(self, channel_key: str) -> list[Session]:
+        """Live sessions with this channel open."""
+        return [s for s in self._sessions.values() if s.channel and s.channel.key == channel_key]
+
+    async def disconnect(self, sid: str) -> Notice | None:
+        """Forget a connection; returns the leave notice for its channel, if any."""
+        session = self._sessions.pop(sid, None)
+        if session is None:
+            return None
+        if session.token is not None:
+            await self.backend.add_connections(session.token, -1, self._clock())
+        return self._leave_notice(session)
+
+    # -- names -----------------------------------------------------------------
+
+    async def claim_name(self, sid: str, raw_name: str, token: str | None) -> ClaimResult:
+        """Give the connection a display name, bound to ``token``.
+
+        A known token keeps or renames its identity; an unknown or missing one
+        gets a new identity. A name held by someone else is refused, unless its
+        holder has been idle longer than ``name_idle_seconds``.
+        """
+        session = self._sessions[sid]
+        name = clean_name(raw_name)
+        now = self._clock()
+        identity = await self.backend.get_identity(token) if token else None
+        if identity is None:
+            token = self._new_token()
+        assert token is not None
+        holder = await self.backend.holder_of(fold(name))
+        if holder is not None and holder.token != token and self._is_idle(holder, now):
+            await self.backend.release(holder.token)
+        bound = await self.backend.bind_name(token, name, now)
+        if bound is None:
+            raise NameTaken(f"The name {name!r} is taken. Please choose another.")
+        if session.token != token:
+            if session.token is not None:
+                await self.backend.add_connections(session.token, -1, now)
+            await self.backend.add_connections(token, 1, now)
+            session.token = token
+        old_name = identity.name if identity is not None and identity.name != name else None
+        notices: list[Notice] = []
+        for other in self._sessions.values():
+            if other.token == token:
+                other.name = name
+                if old_name is not None and other.channel is not None:
+                    notice = Notice(other.channel.name, NoticeKind.RENAME, name, iso_utc(now), old_name)
+                    if notice.channel not in {n.channel for n in notices}:
+                        notices.append(notice)
+        session.name = name
+        return ClaimResult(name, token, notices)
+
+    def _is_idle(self, identity: Identity, now: float) -> bool:
+        return identity.connections == 0 and now - identity.last_seen > self.name_idle_seconds
+
+    async def release_idle_names(self) -> int:
+        """Release every name idle longer than the limit; returns how many."""
+        idle = await self.backend.idle_identities(self._clock() - self.name_idle_seconds)
+        for identity in idle:
+            await self.backend.release(identity.token)
+        return len(idle)
+
+    def _named(self, sid: str) -> Session:
+        session = self._sessions[sid]
+        if session.name is None:
+            raise NotNamed("Choose a display name first.")
+        return session
+
+    # -- channels ----------------------------------------------------------------
+
+    async def create_channel(self, sid: str, raw_name: str) -> Channel:
+        """Create a channel whose name nobody has taken (in any letter case)."""
+        self._named(sid)
+        channel = Channel(clean_channel(raw_name))
+        if not await self.backend.add_channel(channel):
+            raise ChannelExists(f"A channel named {channel.name!r} already exists.")
+        return channel
+
+    async def list_channels(self) -> list[Channel]:
+        """All channels, sorted case-insensitively."""
+        return sorted(await self.backend.list_channels(), key=lambda c: (c.key, c.name))
+
+    async def _channel(self, raw_name: str) -> Channel:
+        name = clean_channel(raw_name)
+        channel = await self.backend.get_channel(fold(name))
+        if channel is None:
+            raise NoSuchChannel(f"There is no channel named {name!r}.")
+        return channel
+
+    async def join(self, sid: str, raw_name: str) -> JoinResult:
+        """Open a channel (leaving the open one) and return its history."""
+        session = self._named(sid)
+        channel = await self._channel(raw_name)
+        left = joined = None
+        if session.channel is None or session.channel.key != channel.key:
+            left = self._leave_notice(session)
+            session.channel = channel
+            joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
+        return JoinResult(channel, await self.backend.history(channel.key), left, joined)
+
+    def leave(self, sid: str) -> Notice | None:
+        """Close the open channel; returns the leave notice, if one was open."""
+        session = self._sessions[sid]
+        notice = self._leave_notice(session)
+        session.channel = None
+        return notice
+
+    def _leave_notice(self, session: Session) -> Notice | None:
+        if session.channel is None or session.name is None:
+            return None
+        return Notice(session.channel.name, NoticeKind.LEAVE, session.name, iso_utc(self._clock()))
+
+    # -- messages --------------------------------------------------------------
+
+    async def post(self, sid: str, raw_channel: str, raw_text: str) -> Message:
+        """Store a message from this connection's identity in its open channel."""
+        session = self._named(sid)
+        text = clean_message(raw_text)
+        channel = await self._channel(raw_channel)
+        if session.channel is None or session.channel.key != channel.key:
+            raise NotInChannel(f"Open #{channel.name} before posting to it.")
+        assert session.name is not None
+        return await self.backend.append_message(
+            channel.key, session.name, text, iso_utc(self._clock())
+        )

@@ -1,0 +1,39 @@
+"""Domain errors. Each carries the wire code the transport sends back."""
+
+from __future__ import annotations
+
+from flack.protocol import ErrorCode, ProtocolError
+
+
+class FlackError(ProtocolError):
+    """Base class of every refusal raised by the domain core."""
+
+
+class NameTaken(FlackError):
+    """Somebody else holds that display name."""
+
+    code = ErrorCode.NAME_TAKEN
+
+
+class NotNamed(FlackError):
+    """The connection has not claimed a display name yet."""
+
+    code = ErrorCode.NOT_NAMED
+
+
+class ChannelExists(FlackError):
+    """A channel with that name, in any letter case, already exists."""
+
+    code = ErrorCode.CHANNEL_EXISTS
+
+
+class NoSuchChannel(FlackError):
+    """The channel does not exist (any more)."""
+
+    code = ErrorCode.NO_SUCH_CHANNEL
+
+
+class NotInChannel(FlackError):
+    """The connection posted to a channel it has not joined."""
+
+    code = ErrorCode.NOT_IN_CHANNEL

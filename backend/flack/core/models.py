@@ -1,0 +1,86 @@
+"""The chat's value objects and their wire shapes (see docs/protocol.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flack.protocol import NoticeKind, fold
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel, named as its creator wrote it; compared by ``key``."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the channel."""
+        return fold(self.name)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The protocol's channel object."""
+        return {"name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A stored message; ``id`` increases strictly within its channel."""
+
+    id: int
+    channel: str
+    sender: str
+    text: str
+    time: str
+
+    def to_wire(self) -> dict[str, Any]:
+        """The protocol's message object."""
+        return {
+            "id": self.id,
+            "channel": self.channel,
+            "sender": self.sender,
+            "text": self.text,
+            "time": self.time,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A channel announcement (join, leave, rename); not stored in history."""
+
+    channel: str
+    kind: NoticeKind
+    name: str
+    time: str
+    old_name: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The protocol's notice object."""
+        return {
+            "channel": self.channel,
+            "kind": str(self.kind),
+            "name": self.name,
+            "old_name": self.old_name,
+            "time": self.time,
+        }
+
+
+@dataclass(slots=True)
+class Identity:
+    """A person: a display name bound to the secret token the server issued.
+
+    ``connections`` counts live connections using the identity; ``last_seen``
+    (seconds, from the injected clock) is when it was last used, so that a name
+    nobody has used for a while can be released.
+    """
+
+    token: str
+    name: str
+    connections: int = 0
+    last_seen: float = 0.0
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the name."""
+        return fold(self.name)

@@ -1,0 +1,236 @@
+"""The Flack wire protocol: event names, payload shapes, limits and error codes.
+
+This one file is imported by the server *and* loaded unchanged into the browser,
+where the PyScript client imports it too. It therefore uses the standard library
+only, and nothing here may touch the network, the clock or the file system.
+
+Every client event carries exactly one JSON object and is answered with one
+acknowledgement, either ``{"ok": true, "data": {...}}`` or
+``{"ok": false, "error": {"code": "...", "message": "..."}}``.
+``docs/protocol.md`` documents the same thing for people writing other clients;
+keep the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from typing import Any, Final
+
+PROTOCOL_VERSION: Final = 1
+
+# --- Limits ---------------------------------------------------------------
+
+NAME_MAX: Final = 32
+CHANNEL_MAX: Final = 40
+MESSAGE_MAX: Final = 4000
+HISTORY_LIMIT: Final = 100
+TOKEN_MAX: Final = 128
+
+
+class Event(StrEnum):
+    """Event names on the wire. Client-to-server events are acknowledged."""
+
+    # client -> server
+    CLAIM_NAME = "claim_name"
+    LIST_CHANNELS = "list_channels"
+    CREATE_CHANNEL = "create_channel"
+    JOIN_CHANNEL = "join_channel"
+    LEAVE_CHANNEL = "leave_channel"
+    SEND_MESSAGE = "send_message"
+    # server -> client
+    CHANNEL_CREATED = "channel_created"
+    MESSAGE = "message"
+    NOTICE = "notice"
+
+
+CLIENT_EVENTS: Final = frozenset(
+    {
+        Event.CLAIM_NAME,
+        Event.LIST_CHANNELS,
+        Event.CREATE_CHANNEL,
+        Event.JOIN_CHANNEL,
+        Event.LEAVE_CHANNEL,
+        Event.SEND_MESSAGE,
+    }
+)
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable error codes carried in failed acknowledgements."""
+
+    BAD_PAYLOAD = "bad_payload"
+    UNKNOWN_EVENT = "unknown_event"
+    NAME_INVALID = "name_invalid"
+    NAME_TAKEN = "name_taken"
+    NOT_NAMED = "not_named"
+    CHANNEL_INVALID = "channel_invalid"
+    CHANNEL_EXISTS = "channel_exists"
+    NO_SUCH_CHANNEL = "no_such_channel"
+    NOT_IN_CHANNEL = "not_in_channel"
+    MESSAGE_INVALID = "message_invalid"
+    MESSAGE_TOO_LONG = "message_too_long"
+    INTERNAL = "internal_error"
+
+
+class NoticeKind(StrEnum):
+    """Kinds of channel announcements (``notice`` events)."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    RENAME = "rename"
+
+
+class ProtocolError(Exception):
+    """A refusal that travels to the client as a coded error acknowledgement."""
+
+    code: ErrorCode = ErrorCode.BAD_PAYLOAD
+
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.message = message
+
+    def to_ack(self) -> dict[str, Any]:
+        """The failed acknowledgement for this error."""
+        return error_ack(self.code, self.message)
+
+
+def ok_ack(data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A successful acknowledgement."""
+    return {"ok": True, "data": data or {}}
+
+
+def error_ack(code: ErrorCode, message: str) -> dict[str, Any]:
+    """A failed acknowledgement with a code and a sentence for people."""
+    return {"ok": False, "error": {"code": str(code), "message": message}}
+
+
+# --- Text rules shared by both sides ---------------------------------------
+
+# Categories never allowed in names and channel names: controls, format
+# characters (bidi overrides, zero-width joiners), separators other than the
+# plain space, surrogates, private use and unassigned code points.
+_FORBIDDEN_IN_NAMES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_SPACES: Final = re.compile(r"\s+")
+_CHANNEL_CHARS: Final = re.compile(r"[^\W_][\w .-]*")
+
+
+def _clean_label(value: object, what: str, limit: int, code: ErrorCode) -> str:
+    """Trim, NFC-normalise and collapse inner whitespace; refuse odd characters."""
+    if not isinstance(value, str):
+        raise ProtocolError(f"The {what} must be text.", code)
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    if not text:
+        raise ProtocolError(f"The {what} cannot be empty.", code)
+    if len(text) > limit:
+        raise ProtocolError(f"The {what} can be at most {limit} characters long.", code)
+    for char in text:
+        if unicodedata.category(char) in _FORBIDDEN_IN_NAMES:
+            raise ProtocolError(
+                f"The {what} contains a character that is not allowed.", code
+            )
+    return text
+
+
+def clean_name(value: object) -> str:
+    """Return a display name as it will be shown, or raise ``ProtocolError``.
+
+    Names are 1-32 characters after trimming; inner runs of whitespace become one
+    space; control and invisible formatting characters are refused.
+    """
+    return _clean_label(value, "display name", NAME_MAX, ErrorCode.NAME_INVALID)
+
+
+def clean_channel(value: object) -> str:
+    """Return a channel name as it will be shown, or raise ``ProtocolError``.
+
+    Channel names are 1-40 characters of letters, digits, spaces, ``-``, ``_`` and
+    ``.``, starting with a letter or digit.
+    """
+    text = _clean_label(value, "channel name", CHANNEL_MAX, ErrorCode.CHANNEL_INVALID)
+    if not _CHANNEL_CHARS.fullmatch(text):
+        raise ProtocolError(
+            "Channel names use letters, digits, spaces, '-', '_' and '.', "
+            "and start with a letter or digit.",
+            ErrorCode.CHANNEL_INVALID,
+        )
+    return text
+
+
+def fold(label: str) -> str:
+    """The comparison key for names and channels: case-insensitive."""
+    return label.casefold()
+
+
+# C0/C1 controls other than tab and newline are dropped from message text:
+# they are invisible, break terminals and logs, and nobody types them.
+_MESSAGE_DROP: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_message(value: object) -> str:
+    """Return message text as it will be stored, or raise ``ProtocolError``."""
+    if not isinstance(value, str):
+        raise ProtocolError("The message must be text.", ErrorCode.MESSAGE_INVALID)
+    text = _MESSAGE_DROP.sub("", value.replace("\r\n", "\n")).strip()
+    if not text:
+        raise ProtocolError("The message is empty.", ErrorCode.MESSAGE_INVALID)
+    if len(text) > MESSAGE_MAX:
+        raise ProtocolError(
+            f"Messages can be at most {MESSAGE_MAX:,} characters long "
+            f"(this one has {len(text):,}).",
+            ErrorCode.MESSAGE_TOO_LONG,
+        )
+    return text
+
+
+# --- Payload parsing ---------------------------------------------------------
+# These check the *shape* of a payload (an object, fields of the right types)
+# and raise BAD_PAYLOAD otherwise. The text rules above are applied by the
+# server's domain core, and by the client before it sends.
+
+
+def _object(payload: object) -> dict[str, Any]:
+    # Unknown fields are ignored, not refused: newer clients may send more, and
+    # a field such as "sender" must simply have no effect.
+    if not isinstance(payload, dict):
+        raise ProtocolError("The payload must be a JSON object.")
+    return payload
+
+
+def _text_field(data: dict[str, Any], field: str) -> str:
+    value = data.get(field)
+    if not isinstance(value, str):
+        raise ProtocolError(f"The field {field!r} must be text.")
+    return value
+
+
+def parse_claim_name(payload: object) -> tuple[str, str | None]:
+    """``claim_name``: ``{"name": str, "token"?: str | null}`` -> (name, token)."""
+    data = _object(payload)
+    token = data.get("token")
+    if token is not None and (not isinstance(token, str) or len(token) > TOKEN_MAX):
+        raise ProtocolError(f"The token must be text of at most {TOKEN_MAX} characters.")
+    return _text_field(data, "name"), token or None
+
+
+def parse_empty(payload: object) -> None:
+    """Events without arguments take ``{}`` (or nothing at all)."""
+    if payload is not None:
+        _object(payload)
+
+
+def parse_channel(payload: object) -> str:
+    """``create_channel`` / ``join_channel``: ``{"channel": str}`` -> channel name."""
+    return _text_field(_object(payload), "channel")
+
+
+def parse_send_message(payload: object) -> tuple[str, str]:
+    """``send_message``: ``{"channel": str, "text": str}`` -> (channel, text).
+
+    There is deliberately no sender field: the server knows who is talking.
+    """
+    data = _object(payload)
+    return _text_field(data, "channel"), _text_field(data, "text")

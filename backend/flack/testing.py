@@ -1,0 +1,59 @@
+"""Run a real Flack server in a child process, for tests and benchmarks.
+
+The server is started exactly as a user starts it (``python -m flack serve``)
+on a free loopback port and stopped when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(
+    env: Mapping[str, str] | None = None, *, timeout: float = 30.0, args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Start ``flack serve`` on 127.0.0.1 and yield its base URL."""
+    port = free_port()
+    child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        env=child_env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"flack serve exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"flack serve did not answer on {url} within {timeout} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

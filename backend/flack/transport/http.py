@@ -1,0 +1,68 @@
+"""HTTP routes: the page, its files, the shared protocol module, health."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from sanic import Request, Sanic
+from sanic.exceptions import NotFound
+from sanic.response import HTTPResponse, file, json
+
+import flack
+from flack import protocol
+from flack.assets import WebRoot
+
+# Python's table lacks some of these on older systems; wrong types break
+# module scripts (.mjs) and streaming WebAssembly compilation (.wasm).
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/x-python", ".py")
+
+# The only server-package files the browser may fetch: the shared protocol and
+# the (import-free) package marker it lives in.
+SHARED_MODULES: dict[str, Path] = {
+    "__init__.py": Path(flack.__file__),
+    "protocol.py": Path(protocol.__file__),
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _send(path: Path | None) -> HTTPResponse:
+    if path is None:
+        raise NotFound("Not found")
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    # no-cache: revalidate each time (cheap 304s); content-hashed, immutable
+    # URLs are a later optimisation.
+    return await file(
+        path, mime_type=mime, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"}
+    )
+
+
+def add_routes(app: Sanic, web: WebRoot) -> None:
+    """Register the HTTP routes on ``app``."""
+
+    @app.get("/", name="index")
+    async def index(request: Request) -> HTTPResponse:
+        return await _send(web.app_file("index.html"))
+
+    @app.get("/static/<relative:path>", name="static_file")
+    async def static_file(request: Request, relative: str) -> HTTPResponse:
+        return await _send(web.app_file(relative))
+
+    @app.get("/vendor/<package>/<name:path>", name="vendor_file")
+    async def vendor_file(request: Request, package: str, name: str) -> HTTPResponse:
+        return await _send(web.vendor_file(package, name))
+
+    @app.get("/py/flack/<name>", name="shared_module")
+    async def shared_module(request: Request, name: str) -> HTTPResponse:
+        return await _send(SHARED_MODULES.get(name))
+
+    @app.get("/healthz", name="health")
+    async def health(request: Request) -> HTTPResponse:
+        return json({"ok": True, "version": flack.__version__})

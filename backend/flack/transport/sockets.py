@@ -1,0 +1,118 @@
+"""Socket.IO handlers: validate -> call the core -> emit -> acknowledge.
+
+Every client event is answered with exactly one acknowledgement. Refusals are
+``ProtocolError``s turned into coded errors; anything unexpected is logged and
+answered with ``internal_error`` so one bad payload never kills a connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any
+
+import socketio
+
+from flack import protocol
+from flack.core.chat import Chat
+from flack.core.models import Notice
+from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
+
+log = logging.getLogger("flack.sockets")
+
+Ack = dict[str, Any]
+Handler = Callable[[str, object], Awaitable[Ack]]
+
+
+def room(channel_name: str) -> str:
+    """The socket.io room of a channel."""
+    return "channel:" + fold(channel_name)
+
+
+def register(sio: socketio.AsyncServer, chat: Chat) -> None:
+    """Attach Flack's event handlers to ``sio``."""
+
+    def event(name: Event) -> Callable[[Handler], Handler]:
+        def decorate(handler: Handler) -> Handler:
+            @wraps(handler)
+            async def guarded(sid: str, *args: Any) -> Ack:
+                # One payload per event; socket.io lets a client send any number.
+                if len(args) > 1:
+                    return error_ack(ErrorCode.BAD_PAYLOAD, "Send exactly one JSON object.")
+                try:
+                    return await handler(sid, args[0] if args else None)
+                except ProtocolError as refusal:
+                    return refusal.to_ack()
+                except Exception:
+                    log.exception("handler for %s failed", name)
+                    return error_ack(ErrorCode.INTERNAL, "The server failed; please try again.")
+
+            sio.on(str(name), guarded)
+            return guarded
+
+        return decorate
+
+    async def announce(notice: Notice | None, skip_sid: str) -> None:
+        if notice is not None:
+            await sio.emit(Event.NOTICE, notice.to_wire(), room=room(notice.channel), skip_sid=skip_sid)
+
+    @sio.on("connect")
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        chat.connect(sid)
+
+    @sio.on("disconnect")
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        await announce(await chat.disconnect(sid), skip_sid=sid)
+
+    @event(Event.CLAIM_NAME)
+    async def claim_name(sid: str, payload: object) -> Ack:
+        name, token = protocol.parse_claim_name(payload)
+        result = await chat.claim_name(sid, name, token)
+        for notice in result.notices:
+            await announce(notice, skip_sid=sid)
+        return ok_ack({"name": result.name, "token": result.token})
+
+    @event(Event.LIST_CHANNELS)
+    async def list_channels(sid: str, payload: object) -> Ack:
+        protocol.parse_empty(payload)
+        return ok_ack({"channels": [c.to_wire() for c in await chat.list_channels()]})
+
+    @event(Event.CREATE_CHANNEL)
+    async def create_channel(sid: str, payload: object) -> Ack:
+        channel = await chat.create_channel(sid, protocol.parse_channel(payload))
+        await sio.emit(Event.CHANNEL_CREATED, {"channel": channel.to_wire()})
+        return ok_ack({"channel": channel.to_wire()})
+
+    @event(Event.JOIN_CHANNEL)
+    async def join_channel(sid: str, payload: object) -> Ack:
+        result = await chat.join(sid, protocol.parse_channel(payload))
+        if result.left is not None:
+            await sio.leave_room(sid, room(result.left.channel))
+            await announce(result.left, skip_sid=sid)
+        await sio.enter_room(sid, room(result.channel.name))
+        await announce(result.joined, skip_sid=sid)
+        return ok_ack(
+            {"channel": result.channel.to_wire(), "messages": [m.to_wire() for m in result.messages]}
+        )
+
+    @event(Event.LEAVE_CHANNEL)
+    async def leave_channel(sid: str, payload: object) -> Ack:
+        protocol.parse_empty(payload)
+        notice = chat.leave(sid)
+        if notice is not None:
+            await sio.leave_room(sid, room(notice.channel))
+            await announce(notice, skip_sid=sid)
+        return ok_ack()
+
+    @event(Event.SEND_MESSAGE)
+    async def send_message(sid: str, payload: object) -> Ack:
+        channel, text = protocol.parse_send_message(payload)
+        message = await chat.post(sid, channel, text)
+        wire = message.to_wire()
+        await sio.emit(Event.MESSAGE, {"message": wire}, room=room(message.channel))
+        return ok_ack({"message": wire})
+
+    @sio.on("*")
+    async def unknown(event_name: Any, sid: str, *args: Any) -> Ack:
+        return error_ack(ErrorCode.UNKNOWN_EVENT, f"There is no event called {str(event_name)[:40]!r}.")

@@ -1,0 +1,45 @@
+"""Build hook: put the front end (page, client, npm assets) into the wheel.
+
+Runs ``npm ci`` in ``frontend/`` (exact versions from package-lock.json, so no
+third-party file is ever committed) and assembles ``build/web``, which the wheel
+carries as ``flack/web``. What is copied is decided by ``flack/assets.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+def _load_assets(root: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("_flack_assets", root / "backend/flack/assets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FrontendBuildHook(BuildHookInterface):
+    """Assemble the web folder before the wheel is written."""
+
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        root = Path(self.root)
+        frontend = root / "frontend"
+        npm = shutil.which("npm")
+        if npm is None:
+            raise RuntimeError("Building Flack needs npm (Node.js) to fetch its front-end assets.")
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=frontend, check=True
+        )
+        if version == "editable":
+            return  # an editable install serves frontend/ and node_modules directly
+        staging = root / "build" / "web"
+        _load_assets(root).assemble(frontend, staging)
+        build_data["force_include"][str(staging)] = "flack/web"

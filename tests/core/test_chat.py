@@ -1,0 +1,231 @@
+"""The domain core under plain pytest: no server, no sockets, a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from flack.backends.memory import MemoryBackend
+from flack.core.chat import Chat, iso_utc
+from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
+from flack.protocol import ErrorCode, NoticeKind, ProtocolError
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def chat(clock: Clock) -> Chat:
+    tokens = (f"token-{n}" for n in itertools.count(1))
+    return Chat(MemoryBackend(100), name_idle_seconds=60, clock=clock, token_factory=lambda: next(tokens))
+
+
+async def named(chat: Chat, sid: str, name: str, token: str | None = None) -> str:
+    chat.connect(sid)
+    return (await chat.claim_name(sid, name, token)).token
+
+
+def test_iso_utc_is_utc_with_milliseconds_and_z() -> None:
+    assert iso_utc(0) == "1970-01-01T00:00:00.000Z"
+    assert iso_utc(1.5) == "1970-01-01T00:00:01.500Z"
+
+
+async def test_claim_issues_token_and_cleans_name(chat: Chat) -> None:
+    chat.connect("a")
+    result = await chat.claim_name("a", "  Ada   Lovelace ", None)
+    assert (result.name, result.token, result.notices) == ("Ada Lovelace", "token-1", [])
+    assert chat.session("a").name == "Ada Lovelace"
+
+
+async def test_names_are_unique_case_insensitively(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    chat.connect("b")
+    with pytest.raises(NameTaken) as refused:
+        await chat.claim_name("b", "ADA", None)
+    assert refused.value.code == ErrorCode.NAME_TAKEN
+    assert chat.session("b").name is None
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 33, "a\u202eb", "tab\x00"])
+async def test_invalid_names_are_refused(chat: Chat, bad: str) -> None:
+    chat.connect("a")
+    with pytest.raises(ProtocolError) as refused:
+        await chat.claim_name("a", bad, None)
+    assert refused.value.code == ErrorCode.NAME_INVALID
+
+
+async def test_token_reclaims_name_on_a_new_connection(chat: Chat) -> None:
+    token = await named(chat, "a", "Ada")
+    await chat.disconnect("a")
+    chat.connect("b")
+    with pytest.raises(NameTaken):
+        await chat.claim_name("b", "Ada", None)  # somebody else, without the token
+    chat.connect("c")
+    assert (await chat.claim_name("c", "Ada", token)).token == token
+
+
+async def test_unknown_token_gets_a_new_identity(chat: Chat) -> None:
+    chat.connect("a")
+    result = await chat.claim_name("a", "Ada", "forged-token")
+    assert result.token == "token-1"
+
+
+async def test_name_is_released_after_idle_time_only(chat: Chat, clock: Clock) -> None:
+    first = await named(chat, "a", "Ada")
+    await chat.disconnect("a")
+    clock.now += 59
+    chat.connect("b")
+    with pytest.raises(NameTaken):
+        await chat.claim_name("b", "Ada", None)
+    clock.now += 2
+    taken = await chat.claim_name("b", "Ada", None)
+    assert taken.name == "Ada" and taken.token != first
+    assert await chat.backend.get_identity(first) is None  # the idle identity is gone
+
+
+async def test_connected_names_are_never_released(chat: Chat, clock: Clock) -> None:
+    await named(chat, "a", "Ada")
+    clock.now += 3600
+    assert await chat.release_idle_names() == 0
+    chat.connect("b")
+    with pytest.raises(NameTaken):
+        await chat.claim_name("b", "Ada", None)
+
+
+async def test_sweep_releases_idle_names(chat: Chat, clock: Clock) -> None:
+    token = await named(chat, "a", "Ada")
+    await chat.disconnect("a")
+    clock.now += 61
+    assert await chat.release_idle_names() == 1
+    assert await chat.backend.get_identity(token) is None
+    assert await chat.backend.holder_of("ada") is None
+
+
+async def test_rename_frees_old_name_and_announces_in_open_channels(chat: Chat) -> None:
+    token = await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    chat.connect("a2")  # a second tab of the same person
+    await chat.claim_name("a2", "Ada", token)
+    result = await chat.claim_name("a", "Grace", token)
+    assert [(n.kind, n.channel, n.name, n.old_name) for n in result.notices] == [
+        (NoticeKind.RENAME, "general", "Grace", "Ada")
+    ]
+    assert chat.session("a2").name == "Grace"
+    assert await named(chat, "b", "Ada")  # the old name is free again
+
+
+async def test_channels_unique_case_insensitively_and_sorted(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "random")
+    await chat.create_channel("a", "General")
+    with pytest.raises(ChannelExists):
+        await chat.create_channel("a", " general ")
+    assert [c.name for c in await chat.list_channels()] == ["General", "random"]
+
+
+@pytest.mark.parametrize("bad", ["", "-dash-first", "a/b", "x" * 41, "<script>"])
+async def test_invalid_channel_names(chat: Chat, bad: str) -> None:
+    await named(chat, "a", "Ada")
+    with pytest.raises(ProtocolError) as refused:
+        await chat.create_channel("a", bad)
+    assert refused.value.code == ErrorCode.CHANNEL_INVALID
+
+
+async def test_actions_need_a_name(chat: Chat) -> None:
+    chat.connect("a")
+    with pytest.raises(NotNamed):
+        await chat.create_channel("a", "general")
+    with pytest.raises(NotNamed):
+        await chat.join("a", "general")
+    with pytest.raises(NotNamed):
+        await chat.post("a", "general", "hi")
+
+
+async def test_join_returns_history_and_notices(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "one")
+    await chat.create_channel("a", "two")
+    first = await chat.join("a", "ONE")
+    assert first.channel.name == "one" and first.left is None
+    assert first.joined is not None and first.joined.kind == NoticeKind.JOIN
+    await chat.post("a", "one", "hello")
+    second = await chat.join("a", "two")
+    assert second.left is not None and second.left.channel == "one"
+    again = await chat.join("a", "one")
+    assert [m.text for m in again.messages] == ["hello"]
+    same = await chat.join("a", "one")  # re-opening the open channel announces nothing
+    assert same.left is None and same.joined is None
+
+
+async def test_join_unknown_channel(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    with pytest.raises(NoSuchChannel):
+        await chat.join("a", "nowhere")
+
+
+async def test_post_sets_sender_time_and_increasing_ids(chat: Chat, clock: Clock) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    first = await chat.post("a", "general", "  hi \r\nthere\x07 ")
+    clock.now += 1
+    second = await chat.post("a", "General", "again")
+    assert (first.sender, first.text, first.time) == ("Ada", "hi \nthere", iso_utc(1_800_000_000.0))
+    assert second.id == first.id + 1
+
+
+async def test_post_requires_membership(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    with pytest.raises(NotInChannel):
+        await chat.post("a", "general", "hi")
+    with pytest.raises(NoSuchChannel):
+        await chat.post("a", "nowhere", "hi")
+
+
+@pytest.mark.parametrize(("text", "code"), [("", ErrorCode.MESSAGE_INVALID), ("x" * 4001, ErrorCode.MESSAGE_TOO_LONG)])
+async def test_post_refuses_bad_text(chat: Chat, text: str, code: ErrorCode) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    with pytest.raises(ProtocolError) as refused:
+        await chat.post("a", "general", text)
+    assert refused.value.code == code
+    assert await chat.backend.history("general") == []
+
+
+async def test_history_keeps_newest_100(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    for n in range(105):
+        await chat.post("a", "general", f"m{n}")
+    history = (await chat.join("a", "general")).messages
+    assert [m.text for m in history] == [f"m{n}" for n in range(5, 105)]
+    assert [m.id for m in history] == list(range(6, 106))
+
+
+async def test_disconnect_leaves_channel_and_frees_presence(chat: Chat, clock: Clock) -> None:
+    token = await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    notice = await chat.disconnect("a")
+    assert notice is not None and (notice.kind, notice.name) == (NoticeKind.LEAVE, "Ada")
+    identity = await chat.backend.get_identity(token)
+    assert identity is not None and identity.connections == 0
+    assert chat.sessions_in("general") == []
+    assert await chat.disconnect("a") is None
