@@ -28,10 +28,26 @@ def running_server(
     env: Mapping[str, str] | None = None, *, timeout: float = 30.0, args: tuple[str, ...] = ()
 ) -> Iterator[str]:
     """Start ``flack serve`` on 127.0.0.1 and yield its base URL."""
+    with server_process(env, timeout=timeout, args=args) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(
+    env: Mapping[str, str] | None = None,
+    *,
+    timeout: float = 30.0,
+    args: tuple[str, ...] = (),
+    prefix: tuple[str, ...] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like :func:`running_server`, also yielding the process (for CPU figures).
+
+    ``prefix`` goes before the command, e.g. ``("taskset", "-c", "0")``.
+    """
     port = free_port()
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        [*prefix, sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=child_env,
     )
     url = f"http://127.0.0.1:{port}"
@@ -49,7 +65,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise TimeoutError(f"flack serve did not answer on {url} within {timeout} s")
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:

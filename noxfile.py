@@ -1,0 +1,74 @@
+"""Task runner. `nox -s tests` is the one command that runs every test.
+
+Sessions install what they need: Python packages into their own virtualenv,
+npm assets through the wheel build (``hatch_build.py`` runs ``npm ci``), and
+Debian's Chromium for the browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_venv = "yes"
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def install_flack(session: nox.Session, extras: str = "test") -> None:
+    """Build and install Flack as a user would get it (a wheel with the assets)."""
+    session.install(f".[{extras}]" if extras else ".")
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """Install Debian's chromium if this machine lacks it (the tests launch it)."""
+    if os.path.exists(os.environ.get("FLACK_CHROMIUM", CHROMIUM)):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        session.error("The browser tests need Chromium at /usr/bin/chromium (or set FLACK_CHROMIUM).")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run(*sudo, apt, "update", "-qq", external=True, env=env)
+    session.run(*sudo, apt, "install", "-y", "-qq", "chromium", external=True, env=env)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Everything: unit, protocol and browser tests."""
+    ensure_chromium(session)
+    install_flack(session)
+    session.run("pytest", "tests", "e2e", *session.posargs)
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """Unit and protocol tests only (no browser)."""
+    install_flack(session)
+    session.run("pytest", "tests", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Browser tests only."""
+    ensure_chromium(session)
+    install_flack(session)
+    session.run("pytest", "e2e", *session.posargs)
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Run Flack on http://127.0.0.1:8000 (pass flags after --)."""
+    install_flack(session, extras="")
+    session.run("flack", "serve", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks that print figures (never pass/fail)."""
+    install_flack(session)
+    session.install("aiohttp")
+    session.run("python", "bench/integration.py", *session.posargs)

@@ -1,0 +1,68 @@
+"""The page and its files over plain HTTP."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from email.message import Message
+from pathlib import Path
+
+import pytest
+
+from flack import protocol
+
+
+def get(url: str) -> tuple[int, Message, bytes]:
+    """Status, headers (case-insensitive) and body of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, b""
+
+
+def test_page_is_served_with_safety_headers(server_url: str) -> None:
+    status, headers, body = get(server_url + "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert b"data-ready" not in body.split(b"<body", 1)[1].split(b">", 1)[0]  # set only by Python
+
+
+def test_browser_gets_the_servers_own_protocol_module(server_url: str) -> None:
+    status, _, body = get(server_url + "/py/flack/protocol.py")
+    assert status == 200 and body == Path(protocol.__file__).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("path", "mime"),
+    [
+        ("/vendor/pyodide/pyodide.asm.wasm", "application/wasm"),
+        ("/vendor/pyodide/pyodide.mjs", "text/javascript"),
+        ("/vendor/pyscript/core.js", "text/javascript"),
+        ("/vendor/socket.io/socket.io.min.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+        ("/static/pyscript.json", "application/json"),
+        ("/static/flack_client/main.py", "text/x-python"),
+    ],
+)
+def test_assets_are_served_with_right_types(server_url: str, path: str, mime: str) -> None:
+    status, headers, body = get(server_url + path)
+    assert status == 200 and headers["Content-Type"].startswith(mime) and body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../pyproject.toml",
+        "/static/%2e%2e/pyproject.toml",
+        "/static/package.json",
+        "/static/node_modules/pyodide/package.json",
+        "/vendor/pyodide/package.json",
+        "/vendor/pyodide/..%2f..%2fpackage.json",
+        "/vendor/nope/core.js",
+        "/py/flack/app.py",
+        "/py/flack/config.py",
+    ],
+)
+def test_nothing_else_is_served(server_url: str, path: str) -> None:
+    assert get(server_url + path)[0] == 404
