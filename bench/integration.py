@@ -76,8 +76,8 @@ async def measure(url: str, pid: int, transport: str, args: argparse.Namespace) 
     await peers[0].sio.call("claim_name", {"name": "bench0"}, timeout=20)
     await peers[0].sio.call("create_channel", {"channel": channel}, timeout=20)
     await peers[0].sio.call("join_channel", {"channel": channel}, timeout=20)
-    for start in range(1, args.clients, 25):
-        await asyncio.gather(*(peers[n].start(n, channel) for n in range(start, min(start + 25, args.clients))))
+    for n in range(1, args.clients):
+        await peers[n].start(n, channel)
     connect_s = time.perf_counter() - started
 
     # Latency: one message at a time, until everybody has it.
@@ -113,8 +113,9 @@ async def measure(url: str, pid: int, transport: str, args: argparse.Namespace) 
     elapsed = time.perf_counter() - t0
     cpu = cpu_seconds(pid) - cpu0
     delivered = sum(p.count for p in peers)
-    for p in peers:
-        await p.sio.disconnect()
+    # A polling client's disconnect waits for its pending long-poll (up to the
+    # ping interval); do not let that count or stall the run.
+    await asyncio.wait([asyncio.ensure_future(p.sio.disconnect()) for p in peers], timeout=2)
     latencies.sort()
     return {
         "clients": args.clients,
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--limit", type=float, default=120.0, help="seconds allowed per configuration")
     args = parser.parse_args()
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     server_prefix: tuple[str, ...] = ("taskset", "-c", "0") if pinned else ()
@@ -146,7 +148,12 @@ def main() -> None:
         for transport in ("websocket", "polling"):
             env = {"FLACK_INTEGRATION": integration, "FLACK_LOG_LEVEL": "warning"}
             with server_process(env, prefix=server_prefix) as (url, process):
-                result = asyncio.run(measure(url, process.pid, transport, args))
+                try:
+                    result = asyncio.run(
+                        asyncio.wait_for(measure(url, process.pid, transport, args), args.limit)
+                    )
+                except Exception as error:  # a failed configuration is a result too
+                    result = {"error": f"{type(error).__name__}: {error}"}
             rows.append({"integration": integration, "transport": transport, **result})
             print(json.dumps(rows[-1]), flush=True)
     header = ["integration", "transport", "connect_s", "latency_p50_ms", "latency_p99_ms",
@@ -154,7 +161,7 @@ def main() -> None:
     print()
     print(" | ".join(header))
     for row in rows:
-        print(" | ".join(str(row[h]) for h in header))
+        print(" | ".join(str(row.get(h, row.get("error", "-"))) for h in header))
     out = Path("results")
     out.mkdir(exist_ok=True)
     (out / "integration.json").write_text(json.dumps({"args": vars(args), "pinned": pinned, "rows": rows}, indent=2))
