@@ -72,3 +72,12 @@ def bench(session: nox.Session) -> None:
     install_flack(session)
     session.install("aiohttp")
     session.run("python", "bench/integration.py", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Style and types: ruff and mypy."""
+    session.install("ruff", "mypy", "-e", ".[test]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "backend/flack")

@@ -141,8 +141,10 @@ def main() -> None:
     server_prefix: tuple[str, ...] = ("taskset", "-c", "0") if pinned else ()
     if pinned:
         os.sched_setaffinity(0, {1})
-    print(f"python-socketio integration benchmark: {args.clients} clients, {args.senders} senders; "
-          f"{'server on core 0, load on core 1' if pinned else 'not pinned (no taskset)'}")
+    print(
+        f"python-socketio integration benchmark: {args.clients} clients, {args.senders} senders; "
+        f"{'server on core 0, load on core 1' if pinned else 'not pinned (no taskset)'}"
+    )
     rows = []
     for integration in ("asgi", "sanic"):
         for transport in ("websocket", "polling"):
@@ -156,15 +158,26 @@ def main() -> None:
                     result = {"error": f"{type(error).__name__}: {error}"}
             rows.append({"integration": integration, "transport": transport, **result})
             print(json.dumps(rows[-1]), flush=True)
-    header = ["integration", "transport", "connect_s", "latency_p50_ms", "latency_p99_ms",
-              "deliveries_per_s", "server_cpu_us_per_delivery", "completeness", "server_rss_mb"]
+    header = [
+        "integration",
+        "transport",
+        "connect_s",
+        "latency_p50_ms",
+        "latency_p99_ms",
+        "deliveries_per_s",
+        "server_cpu_us_per_delivery",
+        "completeness",
+        "server_rss_mb",
+    ]
     print()
     print(" | ".join(header))
     for row in rows:
         print(" | ".join(str(row.get(h, row.get("error", "-"))) for h in header))
     out = Path("results")
     out.mkdir(exist_ok=True)
-    (out / "integration.json").write_text(json.dumps({"args": vars(args), "pinned": pinned, "rows": rows}, indent=2))
+    (out / "integration.json").write_text(
+        json.dumps({"args": vars(args), "pinned": pinned, "rows": rows}, indent=2)
+    )
 
 
 if __name__ == "__main__":

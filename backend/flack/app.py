@@ -81,6 +81,10 @@ def serve(settings: Settings) -> None:
         import uvicorn
 
         uvicorn.run(
-            app.ctx.asgi, host=settings.host, port=settings.port,
-            log_level=settings.log_level.lower(), access_log=False, lifespan="on",
+            app.ctx.asgi,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+            lifespan="on",
         )

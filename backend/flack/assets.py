@@ -86,8 +86,10 @@ def assemble(frontend: Path, dest: Path) -> None:
     patterns = (INDEX, *APP_FILES)
     for path in sorted(frontend.rglob("*")):
         relative = path.relative_to(frontend).as_posix()
-        if path.is_file() and not relative.startswith("node_modules/") and any(
-            fnmatch.fnmatch(relative, p) for p in patterns
+        if (
+            path.is_file()
+            and not relative.startswith("node_modules/")
+            and any(fnmatch.fnmatch(relative, p) for p in patterns)
         ):
             _copy(path, dest / relative)
     for name, (src, file_patterns) in VENDOR.items():

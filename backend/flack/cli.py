@@ -18,11 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (FLACK_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (FLACK_PORT, default 8000)")
     serve.add_argument(
-        "--name-idle-seconds", type=float,
+        "--name-idle-seconds",
+        type=float,
         help="release a name unused this long (FLACK_NAME_IDLE_SECONDS, default 86400)",
     )
     serve.add_argument(
-        "--integration", choices=["asgi", "sanic"],
+        "--integration",
+        choices=["asgi", "sanic"],
         help="how python-socketio is hosted (FLACK_INTEGRATION, default asgi)",
     )
     serve.add_argument("--log-level", help="debug, info, warning … (FLACK_LOG_LEVEL, default info)")

@@ -129,9 +129,7 @@ def _clean_label(value: object, what: str, limit: int, code: ErrorCode) -> str:
         raise ProtocolError(f"The {what} can be at most {limit} characters long.", code)
     for char in text:
         if unicodedata.category(char) in _FORBIDDEN_IN_NAMES:
-            raise ProtocolError(
-                f"The {what} contains a character that is not allowed.", code
-            )
+            raise ProtocolError(f"The {what} contains a character that is not allowed.", code)
     return text
 
 
@@ -153,8 +151,7 @@ def clean_channel(value: object) -> str:
     text = _clean_label(value, "channel name", CHANNEL_MAX, ErrorCode.CHANNEL_INVALID)
     if not _CHANNEL_CHARS.fullmatch(text):
         raise ProtocolError(
-            "Channel names use letters, digits, spaces, '-', '_' and '.', "
-            "and start with a letter or digit.",
+            "Channel names use letters, digits, spaces, '-', '_' and '.', and start with a letter or digit.",
             ErrorCode.CHANNEL_INVALID,
         )
     return text
@@ -179,8 +176,7 @@ def clean_message(value: object) -> str:
         raise ProtocolError("The message is empty.", ErrorCode.MESSAGE_INVALID)
     if len(text) > MESSAGE_MAX:
         raise ProtocolError(
-            f"Messages can be at most {MESSAGE_MAX:,} characters long "
-            f"(this one has {len(text):,}).",
+            f"Messages can be at most {MESSAGE_MAX:,} characters long (this one has {len(text):,}).",
             ErrorCode.MESSAGE_TOO_LONG,
         )
     return text

@@ -197,7 +197,9 @@ async def test_post_requires_membership(chat: Chat) -> None:
         await chat.post("a", "nowhere", "hi")
 
 
-@pytest.mark.parametrize(("text", "code"), [("", ErrorCode.MESSAGE_INVALID), ("x" * 4001, ErrorCode.MESSAGE_TOO_LONG)])
+@pytest.mark.parametrize(
+    ("text", "code"), [("", ErrorCode.MESSAGE_INVALID), ("x" * 4001, ErrorCode.MESSAGE_TOO_LONG)]
+)
 async def test_post_refuses_bad_text(chat: Chat, text: str, code: ErrorCode) -> None:
     await named(chat, "a", "Ada")
     await chat.create_channel("a", "general")

@@ -10,7 +10,7 @@ from flack.core.models import Channel, Identity, Message
 
 
 class _ChannelState:
-    __slots__ = ("channel", "messages", "last_id")
+    __slots__ = ("channel", "last_id", "messages")
 
     def __init__(self, channel: Channel, limit: int) -> None:
         self.channel = channel

@@ -211,6 +211,4 @@ class Chat:
         if session.channel is None or session.channel.key != channel.key:
             raise NotInChannel(f"Open #{channel.name} before posting to it.")
         assert session.name is not None
-        return await self.backend.append_message(
-            channel.key, session.name, text, iso_utc(self._clock())
-        )
+        return await self.backend.append_message(channel.key, session.name, text, iso_utc(self._clock()))

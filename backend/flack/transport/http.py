@@ -39,9 +39,7 @@ async def _send(path: Path | None) -> HTTPResponse:
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     # no-cache: revalidate each time (cheap 304s); content-hashed, immutable
     # URLs are a later optimisation.
-    return await file(
-        path, mime_type=mime, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"}
-    )
+    return await file(path, mime_type=mime, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
 
 def add_routes(app: Sanic, web: WebRoot) -> None:

@@ -1,0 +1,57 @@
+"""Settings from defaults, FLACK_* variables and flags; the CLI's refusals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from flack.cli import build_parser, main
+from flack.config import Settings
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.integration) == ("127.0.0.1", 8000, "asgi")
+    assert settings.name_idle_seconds == 86400
+
+
+def test_environment_then_flags() -> None:
+    env = {"FLACK_PORT": "9001", "FLACK_NAME_IDLE_SECONDS": "5", "FLACK_HOST": "0.0.0.0"}
+    settings = Settings.from_env(env, port=9002, host=None)
+    assert (settings.host, settings.port, settings.name_idle_seconds) == ("0.0.0.0", 9002, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"FLACK_PORT": "eighty"}, "FLACK_PORT='eighty' is not a valid int"),
+        ({"FLACK_PORT": "70000"}, "FLACK_PORT must be 0-65535"),
+        ({"FLACK_INTEGRATION": "wsgi"}, "FLACK_INTEGRATION must be 'asgi' or 'sanic'"),
+        ({"FLACK_NAME_IDLE_SECONDS": "0"}, "FLACK_NAME_IDLE_SECONDS must be positive"),
+    ],
+)
+def test_bad_settings_are_refused_with_words(env: dict[str, str], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        Settings.from_env(env)
+
+
+def test_cli_reports_bad_settings_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLACK_PORT", "nope")
+    assert main(["serve"]) == 2
+    assert "FLACK_PORT='nope'" in capsys.readouterr().err
+
+
+def test_cli_flags() -> None:
+    args = build_parser().parse_args(["serve", "--port", "1234", "--integration", "sanic"])
+    assert (args.port, args.integration) == (1234, "sanic")
+
+
+def test_python_dash_m_flack_is_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flack", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0 and done.stdout.startswith("flack ")
