@@ -1,0 +1,364 @@
+"""Boot the Flack client and run it: the glue between state, view and socket.
+
+Boot order: read localStorage, draw the page, bind the controls and the socket
+events, then connect. Every (re)connect starts a *session*: claim the name
+(silently, with the stored token), list the channels and reopen the channel
+that was open. ``<body data-ready="true">`` is set once the first session has
+finished (or the name dialog is waiting for a name).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from typing import Any, Coroutine
+
+from flack.protocol import ErrorCode, Event
+from flack_client import storage
+from flack_client.net import Socket
+from flack_client.state import (
+    Ack,
+    ChatState,
+    Connection,
+    Message,
+    channel_from_wire,
+    check_channel,
+    check_message,
+    check_name,
+    claim_refused_by_server,
+    connection_state,
+    describe_error,
+    missing_channel_text,
+)
+from flack_client.view import View
+
+
+class App:
+    """One browser tab's client."""
+
+    def __init__(self) -> None:
+        self.state = ChatState()
+        self.view = View()
+        self.socket = Socket()
+        self.saved = storage.load()
+        # Bumped on every connect and drop, so work begun for an older
+        # connection notices it is stale and stops quietly.
+        self._session = 0
+        self._ready = False
+        self._ever_connected = False
+        self._gave_up = False
+        self._sending = False
+        # Strong references: the event loop keeps only weak ones to tasks.
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # boot ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Draw the page, wire everything up and connect."""
+        self.state.connection = Connection.CONNECTING
+        self.view.bind(self)
+        on = self.socket.on
+        on("connect", self._on_connect)
+        on("disconnect", self._on_drop)
+        on("connect_error", self._on_drop)
+        on(Event.CHANNEL_CREATED, self._on_channel_created)
+        on(Event.MESSAGE, self._on_message)
+        on(Event.NOTICE, self._on_notice)
+        self.socket.on_manager("reconnect_attempt", self._on_socket_change)
+        self.socket.on_manager("reconnect_failed", self._on_gave_up)
+        self.socket.on_network(self._on_network)
+        self.render()
+        self.socket.connect()
+
+    def render(self) -> None:
+        """Redraw whatever changed."""
+        self.view.render(self.state)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled() or task.exception() is None:
+            return
+        # A bug, not a refusal: log it for developers (stderr is the browser
+        # console) and say something to people instead of failing silently.
+        traceback.print_exception(task.exception())
+        self.state.error = describe_error("client_bug")
+        self.render()
+
+    def _mark_ready(self) -> None:
+        if not self._ready:
+            self._ready = True
+            self.view.set_ready()
+
+    # connection events ----------------------------------------------------------
+
+    def _on_connect(self, _payload: Any) -> None:
+        self._session += 1
+        self._ever_connected = True
+        self._gave_up = False
+        self._refresh_connection()
+        self._spawn(self._start_session(self._session))
+
+    def _on_drop(self, _payload: Any) -> None:
+        # Work begun for the dropped connection is void from here on.
+        self._session += 1
+        self._refresh_connection()
+
+    def _on_socket_change(self, _payload: Any) -> None:
+        self._refresh_connection()
+
+    def _on_gave_up(self, _payload: Any) -> None:
+        # Only with a finite reconnectionAttempts; kept so "Offline" is right
+        # should that option ever be set.
+        self._gave_up = True
+        self._refresh_connection()
+
+    def _on_network(self, online: bool) -> None:
+        if online and not self.socket.connected and (self._gave_up or not self.socket.will_retry):
+            # Back online after socket.io had given up: start over.
+            self.socket.connect()
+        self._refresh_connection()
+
+    def _refresh_connection(self) -> None:
+        self.state.connection = connection_state(
+            online=self.socket.browser_online,
+            connected=self.socket.connected,
+            retrying=self.socket.will_retry and not self._gave_up,
+            ever_connected=self._ever_connected,
+        )
+        self.render()
+
+    async def _start_session(self, session: int) -> None:
+        """Claim, list, reopen: what every fresh connection needs."""
+        name = self.state.name or self.saved.name
+        claimed = False
+        if name is not None:
+            claimed = await self._claim(name, quiet=True)
+            if session != self._session:
+                return
+        # Listing needs no name: even behind the name dialog the sidebar
+        # should show what there is to join.
+        await self._list_channels()
+        if session != self._session:
+            return
+        if claimed:
+            await self._reopen_channel()
+        elif not self.state.dialog_open and self.state.name is None:
+            # First visit: nothing works without a name, so ask right away.
+            self.state.open_name_dialog()
+            self.render()
+        if session == self._session:
+            self._mark_ready()
+
+    async def _claim(self, name: str, quiet: bool) -> bool:
+        """``claim_name`` with our token. On refusal, show the dialog with the
+        reason; ``quiet`` claims (on connect) only ever show that dialog."""
+        token = self.state.token or self.saved.token
+        ack = await self.socket.call(Event.CLAIM_NAME, {"name": name, "token": token})
+        if not ack.ok:
+            text = describe_error(ack.code, ack.message)
+            if claim_refused_by_server(ack.code):
+                if quiet:
+                    # The server no longer lets us be this person: until a
+                    # new name is saved we have none (and cannot skip the dialog).
+                    self.state.name = None
+                self.state.open_name_dialog(draft=name, error=text)
+            elif quiet:
+                self.state.error = text
+            else:
+                self.state.name_error = text
+            self.render()
+            return False
+        new_name, new_token = ack.data.get("name"), ack.data.get("token")
+        if not isinstance(new_name, str) or not isinstance(new_token, str):
+            self.state.error = describe_error("bad_reply")
+            self.render()
+            return False
+        self.state.set_identity(new_name, new_token)
+        storage.save_identity(new_name, new_token)
+        self.render()
+        return True
+
+    async def _list_channels(self) -> None:
+        ack = await self.socket.call(Event.LIST_CHANNELS, {})
+        if not ack.ok:
+            self._show_ack_error(ack)
+            return
+        listed = ack.data.get("channels")
+        names = [channel_from_wire(c) for c in (listed if isinstance(listed, list) else [])]
+        self.state.set_channels(n for n in names if n)
+        self.render()
+
+    async def _reopen_channel(self) -> None:
+        """Rejoin the channel that was open (or that the last visit left open)."""
+        channel = self.state.joining or self.state.open_channel or self.saved.channel
+        if channel:
+            await self._join(channel, restoring=True)
+
+    async def _join(self, channel: str, restoring: bool = False) -> None:
+        self.state.begin_join(channel)
+        ack = await self.socket.call(Event.JOIN_CHANNEL, {"channel": channel})
+        if not ack.ok:
+            self.state.join_failed(channel)
+            if ack.code == ErrorCode.NO_SUCH_CHANNEL and restoring:
+                self.state.error = missing_channel_text(channel)
+                self._forget_channel(channel)
+            elif ack.code not in ("timeout", "offline") or not restoring:
+                # A restoring join that timed out is retried on reconnect.
+                self.state.error = describe_error(ack.code, ack.message)
+            self.render()
+            return
+        name = channel_from_wire(ack.data.get("channel")) or channel
+        sent = ack.data.get("messages")
+        history = [Message.from_wire(m) for m in (sent if isinstance(sent, list) else [])]
+        if self.state.finish_join(name, [m for m in history if m]):
+            storage.save_channel(name)
+            self.saved = storage.load()
+            self.render()
+            self.view.focus_composer()
+
+    def _forget_channel(self, channel: str) -> None:
+        storage.save_channel(None)
+        self.saved = storage.load()
+
+    def _show_ack_error(self, ack: Ack) -> None:
+        self.state.error = describe_error(ack.code, ack.message)
+        self.render()
+
+    # server events ----------------------------------------------------------------
+
+    def _on_channel_created(self, payload: Any) -> None:
+        name = channel_from_wire(payload.get("channel") if isinstance(payload, dict) else None)
+        if name and self.state.add_channels([name]):
+            self.render()
+
+    def _on_message(self, payload: Any) -> None:
+        message = Message.from_wire(payload.get("message") if isinstance(payload, dict) else None)
+        if message and self.state.add_message(message):
+            self.render()
+
+    def _on_notice(self, payload: Any) -> None:
+        if self.state.add_notice(payload):
+            self.render()
+
+    # what the person does (view.Handlers) ---------------------------------------
+
+    def save_name(self, raw: str) -> None:
+        """"Save name" in the dialog."""
+        checked = check_name(raw)
+        if checked.error or not checked.value:
+            self.state.name_error = checked.error or describe_error(ErrorCode.NAME_INVALID)
+            self.render()
+            return
+        self._spawn(self._save_name(checked.value))
+
+    async def _save_name(self, name: str) -> None:
+        first = self.state.name is None
+        if not await self._claim(name, quiet=False):
+            return
+        self.state.close_name_dialog()
+        self.render()
+        if first:
+            # Named at last: now the rest of the session can happen.
+            await self._reopen_channel()
+        self._mark_ready()
+
+    def change_name(self) -> None:
+        """"Change name": reopen the dialog with the current name."""
+        self.state.open_name_dialog(draft=self.state.name or self.saved.name or "")
+        self.render()
+
+    def cancel_name(self) -> None:
+        """Close the dialog without renaming (only possible once named)."""
+        if self.state.can_cancel_dialog:
+            self.state.close_name_dialog()
+            self.render()
+
+    def name_dialog_closed(self) -> None:
+        """The dialog closed by itself (Escape): fine once named, otherwise
+        it is shown again, since nothing works without a name."""
+        if self.state.dialog_open:
+            self.cancel_name()
+            self.render()
+
+    def create_channel(self, raw: str) -> None:
+        """"Create channel"."""
+        checked = check_channel(raw)
+        if checked.error or not checked.value:
+            self.state.error = checked.error or describe_error(ErrorCode.CHANNEL_INVALID)
+            self.render()
+            return
+        self.state.error = None
+        self._spawn(self._create_channel(checked.value, raw))
+
+    async def _create_channel(self, channel: str, raw: str) -> None:
+        ack = await self.socket.call(Event.CREATE_CHANNEL, {"channel": channel})
+        if not ack.ok:
+            self._show_ack_error(ack)
+            return
+        name = channel_from_wire(ack.data.get("channel")) or channel
+        self.view.clear_new_channel_if(raw)
+        self.state.add_channels([name])
+        self.render()
+        # Whoever creates a channel wants to talk in it.
+        await self._join(name)
+
+    def select_channel(self, name: str) -> None:
+        """A click on a channel in the list."""
+        if self.state.is_open(name) and self.state.joining is None:
+            self.view.focus_composer()
+            return
+        self.state.error = None
+        self.render()
+        self._spawn(self._join(name))
+
+    def send(self, raw: str) -> None:
+        """Enter or "Send" in the composer."""
+        if self._sending or self.state.open_channel is None:
+            return
+        checked = check_message(raw)
+        if checked.error:
+            self.state.error = checked.error
+            self.render()
+            return
+        if checked.value is None:
+            return
+        self._sending = True
+        self._spawn(self._send(self.state.open_channel, checked.value, raw))
+
+    async def _send(self, channel: str, text: str, raw: str) -> None:
+        try:
+            ack = await self.socket.call(Event.SEND_MESSAGE, {"channel": channel, "text": text})
+        finally:
+            self._sending = False
+        if not ack.ok:
+            # The text stays in the composer so nothing typed is lost.
+            self._show_ack_error(ack)
+            return
+        self.state.error = None
+        self.view.clear_composer_if(raw)
+        message = Message.from_wire(ack.data.get("message"))
+        if message:
+            self.state.add_message(message)
+        self.render()
+        self.view.scroll_to_bottom()
+
+    def dismiss_error(self) -> None:
+        """"Dismiss" on the alert."""
+        self.state.error = None
+        self.render()
+
+
+def main() -> App:
+    """Start the client (called once, by the page's ``<script type="py">``)."""
+    app = App()
+    app.start()
+    return app
+
+
+if __name__ == "__main__":
+    APP = main()
