@@ -166,7 +166,7 @@ async def test_join_returns_history_and_notices(chat: Chat) -> None:
     second = await chat.join("a", "two")
     assert second.left is not None and second.left.channel == "one"
     again = await chat.join("a", "one")
-    assert [m.text for m in again.messages] == ["hello"]
+    assert [m.text for m in await chat.history(again.channel)] == ["hello"]
     same = await chat.join("a", "one")  # re-opening the open channel announces nothing
     assert same.left is None and same.joined is None
 
@@ -216,7 +216,7 @@ async def test_history_keeps_newest_100(chat: Chat) -> None:
     await chat.join("a", "general")
     for n in range(105):
         await chat.post("a", "general", f"m{n}")
-    history = (await chat.join("a", "general")).messages
+    history = await chat.history((await chat.join("a", "general")).channel)
     assert [m.text for m in history] == [f"m{n}" for n in range(5, 105)]
     assert [m.id for m in history] == list(range(6, 106))
 

@@ -53,10 +53,9 @@ class ClaimResult:
 
 @dataclass(frozen=True, slots=True)
 class JoinResult:
-    """An opened channel with its history, and the notices the move causes."""
+    """An opened channel and the notices the move causes."""
 
     channel: Channel
-    messages: list[Message]
     left: Notice | None
     joined: Notice | None
 
@@ -179,7 +178,12 @@ class Chat:
         return channel
 
     async def join(self, sid: str, raw_name: str) -> JoinResult:
-        """Open a channel (leaving the open one) and return its history."""
+        """Open a channel, leaving the open one.
+
+        The history is a separate call (:meth:`history`) so the transport can
+        start live delivery *before* reading it: a message posted in between
+        then arrives twice (clients drop repeats by id) instead of never.
+        """
         session = self._named(sid)
         channel = await self._channel(raw_name)
         left = joined = None
@@ -187,7 +191,11 @@ class Chat:
             left = self._leave_notice(session)
             session.channel = channel
             joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
-        return JoinResult(channel, await self.backend.history(channel.key), left, joined)
+        return JoinResult(channel, left, joined)
+
+    async def history(self, channel: Channel) -> list[Message]:
+        """The channel's kept messages, oldest first (at most the history limit)."""
+        return await self.backend.history(channel.key)
 
     def leave(self, sid: str) -> Notice | None:
         """Close the open channel; returns the leave notice, if one was open."""

@@ -92,9 +92,9 @@ def register(sio: socketio.AsyncServer, chat: Chat) -> None:
             await announce(result.left, skip_sid=sid)
         await sio.enter_room(sid, room(result.channel.name))
         await announce(result.joined, skip_sid=sid)
-        return ok_ack(
-            {"channel": result.channel.to_wire(), "messages": [m.to_wire() for m in result.messages]}
-        )
+        # Read the history only now that live delivery has started (see Chat.join).
+        messages = await chat.history(result.channel)
+        return ok_ack({"channel": result.channel.to_wire(), "messages": [m.to_wire() for m in messages]})
 
     @event(Event.LEAVE_CHANNEL)
     async def leave_channel(sid: str, payload: object) -> Ack:
