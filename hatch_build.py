@@ -37,9 +37,7 @@ class FrontendBuildHook(BuildHookInterface):
         npm = shutil.which("npm")
         if npm is None:
             raise RuntimeError("Building Flack needs npm (Node.js) to fetch its front-end assets.")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=frontend, check=True
-        )
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=frontend, check=True)
         if version == "editable":
             return  # an editable install serves frontend/ and node_modules directly
         staging = root / "build" / "web"
