@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from typing import Any, Coroutine
+from collections.abc import Coroutine
+from typing import Any
 
 from flack.protocol import ErrorCode, Event
 from flack_client import storage
@@ -248,7 +249,7 @@ class App:
     # what the person does (view.Handlers) ---------------------------------------
 
     def save_name(self, raw: str) -> None:
-        """"Save name" in the dialog."""
+        """ "Save name" in the dialog."""
         checked = check_name(raw)
         if checked.error or not checked.value:
             self.state.name_error = checked.error or describe_error(ErrorCode.NAME_INVALID)
@@ -268,7 +269,7 @@ class App:
         self._mark_ready()
 
     def change_name(self) -> None:
-        """"Change name": reopen the dialog with the current name."""
+        """ "Change name": reopen the dialog with the current name."""
         self.state.open_name_dialog(draft=self.state.name or self.saved.name or "")
         self.render()
 
@@ -286,7 +287,7 @@ class App:
             self.render()
 
     def create_channel(self, raw: str) -> None:
-        """"Create channel"."""
+        """ "Create channel"."""
         checked = check_channel(raw)
         if checked.error or not checked.value:
             self.state.error = checked.error or describe_error(ErrorCode.CHANNEL_INVALID)
@@ -348,7 +349,7 @@ class App:
         self.view.scroll_to_bottom()
 
     def dismiss_error(self) -> None:
-        """"Dismiss" on the alert."""
+        """ "Dismiss" on the alert."""
         self.state.error = None
         self.render()
 

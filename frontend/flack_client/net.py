@@ -11,7 +11,8 @@ wire anyway, keeps ``None`` as ``null`` (Pyodide would turn it into
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, create_proxy  # type: ignore[import-not-found]
@@ -125,9 +126,7 @@ class Socket:
             # long after we told the person it failed; refuse instead.
             return Ack.failure(OFFLINE)
         try:
-            reply = await self._socket.timeout(self._ack_timeout_ms).emitWithAck(
-                str(event), to_js(payload)
-            )
+            reply = await self._socket.timeout(self._ack_timeout_ms).emitWithAck(str(event), to_js(payload))
         except JsException:
             # Rejected: no answer in time, or the connection dropped meanwhile.
             return Ack.failure(TIMEOUT)

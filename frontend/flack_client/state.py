@@ -8,9 +8,10 @@ server's events and acknowledgements.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterable, Union
+from typing import Any
 
 from flack import protocol
 from flack.protocol import ErrorCode, NoticeKind, ProtocolError, fold
@@ -37,9 +38,7 @@ CONNECTION_LABELS: dict[Connection, str] = {
 }
 
 
-def connection_state(
-    *, online: bool, connected: bool, retrying: bool, ever_connected: bool
-) -> Connection:
+def connection_state(*, online: bool, connected: bool, retrying: bool, ever_connected: bool) -> Connection:
     """What the status area should say.
 
     The browser's own offline flag wins: the socket may not have noticed yet
@@ -114,9 +113,7 @@ _ERROR_WORDS: dict[str, str] = {
     ErrorCode.NO_SUCH_CHANNEL: "That channel does not exist.",
     ErrorCode.NOT_IN_CHANNEL: "You are not in that channel. Open it again and retry.",
     ErrorCode.MESSAGE_INVALID: "The message is empty.",
-    ErrorCode.MESSAGE_TOO_LONG: (
-        f"Messages can be at most {protocol.MESSAGE_MAX:,} characters long."
-    ),
+    ErrorCode.MESSAGE_TOO_LONG: (f"Messages can be at most {protocol.MESSAGE_MAX:,} characters long."),
     ErrorCode.INTERNAL: "The server ran into a problem. Please try again.",
     TIMEOUT: "The server did not answer in time. Please try again.",
     OFFLINE: "You are not connected to the server right now. Please try again once you are back.",
@@ -135,10 +132,7 @@ def describe_error(code: str, message: str = "") -> str:
 
 def missing_channel_text(channel: str) -> str:
     """The alert shown when the channel we meant to reopen has gone."""
-    return (
-        f"The channel #{channel} no longer exists. "
-        "Pick another channel from the list or create a new one."
-    )
+    return f"The channel #{channel} no longer exists. Pick another channel from the list or create a new one."
 
 
 def claim_refused_by_server(code: str) -> bool:
@@ -294,7 +288,7 @@ class Notice:
         )
 
 
-Entry = Union[Message, Notice]
+Entry = Message | Notice
 
 
 def sort_channels(names: Iterable[str]) -> list[str]:

@@ -8,7 +8,8 @@ cheap to call after any change: it rebuilds only what differs.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
@@ -32,9 +33,7 @@ class Handlers(Protocol):
 # Options objects for Date formatting, made once. Times are formatted by the
 # browser because only it knows the viewer's locale and time zone.
 _TIME_ONLY = js.JSON.parse('{"hour": "2-digit", "minute": "2-digit"}')
-_DATE_TIME = js.JSON.parse(
-    '{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}'
-)
+_DATE_TIME = js.JSON.parse('{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}')
 _FULL = js.JSON.parse('{"dateStyle": "full", "timeStyle": "medium"}')
 
 
@@ -58,8 +57,8 @@ def _time_element(iso: str) -> Any:
         return node
     today = js.Date.new().toDateString() == date.toDateString()
     # None crosses over as undefined, i.e. "the browser's locale".
-    node.textContent = date.toLocaleTimeString(None, _TIME_ONLY) if today else (
-        date.toLocaleString(None, _DATE_TIME)
+    node.textContent = (
+        date.toLocaleTimeString(None, _TIME_ONLY) if today else (date.toLocaleString(None, _DATE_TIME))
     )
     node.title = date.toLocaleString(None, _FULL)
     return node
@@ -86,7 +85,7 @@ def _notice_node(notice: Notice) -> Any:
 
 
 def _hash_label(parent: Any, name: str) -> None:
-    """"# name" where the # is decoration only, so the accessible name is the
+    """ "# name" where the # is decoration only, so the accessible name is the
     channel's name alone."""
     hash_mark = _el("span", "hash", "#")
     hash_mark.setAttribute("aria-hidden", "true")
@@ -301,16 +300,12 @@ class View:
         self.log_empty.hidden = bool(entries)
         switched = state.open_channel != self._log_channel
         same_prefix = (
-            not switched
-            and state.name == self._log_owner
-            and keys[: len(self._log_keys)] == self._log_keys
+            not switched and state.name == self._log_owner and keys[: len(self._log_keys)] == self._log_keys
         )
         if same_prefix and len(keys) == len(self._log_keys):
             return
         # Decide before the DOM changes: was the reader at the bottom?
-        follow = switched or should_follow(
-            self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight
-        )
+        follow = switched or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
         if same_prefix:
             for entry in entries[len(self._log_keys) :]:
                 self.log.append(self._entry_node(entry, state))

@@ -33,8 +33,16 @@ def msg(mid: int, channel: str = "general", sender: str = "bob", text: str = "hi
     return Message(id=mid, channel=channel, sender=sender, text=text, time="2026-11-25T10:00:00.000Z")
 
 
-def wire_notice(channel: str = "general", kind: str = "join", name: str = "bob", old: str | None = None) -> dict:
-    return {"channel": channel, "kind": kind, "name": name, "old_name": old, "time": "2026-11-25T10:00:00.000Z"}
+def wire_notice(
+    channel: str = "general", kind: str = "join", name: str = "bob", old: str | None = None
+) -> dict:
+    return {
+        "channel": channel,
+        "kind": kind,
+        "name": name,
+        "old_name": old,
+        "time": "2026-11-25T10:00:00.000Z",
+    }
 
 
 def opened(channel: str = "general", history: list[Message] | None = None) -> ChatState:

@@ -11,9 +11,10 @@ from flack.testing import running_server
 from wire_support import Peer
 
 
-@pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    with running_server() as url:
+@pytest.fixture(scope="session", params=["asgi", "sanic"])
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """One server per python-socketio integration; every protocol test runs on both."""
+    with running_server({"FLACK_INTEGRATION": request.param, "FLACK_LOG_LEVEL": "warning"}) as url:
         yield url
 
 
