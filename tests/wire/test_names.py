@@ -67,3 +67,19 @@ async def test_rename_frees_old_name_and_announces_it(peers) -> None:
     await (await peers()).named(old)  # the old name is free
     sent = await renamer.ok("send_message", {"channel": channel, "text": "still me"})
     assert sent["message"]["sender"] == new
+
+
+async def test_idle_identities_are_swept_by_the_server() -> None:
+    """The server's periodic sweep forgets idle identities by itself: after the idle
+    time, the old token is unknown, so the same name comes back with a new token."""
+    with running_server({"FLACK_NAME_IDLE_SECONDS": "0.4"}) as url:
+        holder = await Peer(url).connect()
+        await holder.named("edna")
+        await holder.sio.disconnect()
+        await asyncio.sleep(1.0)  # idle 0.4 s; the sweep runs every 0.2 s
+        back = await Peer(url).connect()
+        try:
+            data = await back.ok("claim_name", {"name": "edna", "token": holder.token})
+            assert data["name"] == "edna" and data["token"] != holder.token
+        finally:
+            await back.sio.disconnect()
