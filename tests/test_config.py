@@ -15,6 +15,7 @@ def test_defaults() -> None:
     settings = Settings.from_env({})
     assert (settings.host, settings.port, settings.integration) == ("127.0.0.1", 8000, "asgi")
     assert settings.name_idle_seconds == 86400
+    assert (settings.max_file_mb, settings.files_total_mb, settings.files_dir) == (100, 2048, "")
 
 
 def test_environment_then_flags() -> None:
@@ -30,6 +31,8 @@ def test_environment_then_flags() -> None:
         ({"FLACK_PORT": "70000"}, "FLACK_PORT must be 0-65535"),
         ({"FLACK_INTEGRATION": "wsgi"}, "FLACK_INTEGRATION must be 'asgi' or 'sanic'"),
         ({"FLACK_NAME_IDLE_SECONDS": "0"}, "FLACK_NAME_IDLE_SECONDS must be positive"),
+        ({"FLACK_MAX_FILE_MB": "0"}, "FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive"),
+        ({"FLACK_FILES_TOTAL_MB": "lots"}, "FLACK_FILES_TOTAL_MB='lots' is not a valid float"),
     ],
 )
 def test_bad_settings_are_refused_with_words(env: dict[str, str], words: str) -> None:
@@ -48,6 +51,20 @@ def test_cli_reports_bad_settings_and_exits_2(
 def test_cli_flags() -> None:
     args = build_parser().parse_args(["serve", "--port", "1234", "--integration", "sanic"])
     assert (args.port, args.integration) == (1234, "sanic")
+    args = build_parser().parse_args(
+        ["serve", "--max-file-mb", "1.5", "--files-total-mb", "10", "--files-dir", "/srv/flack"]
+    )
+    settings = Settings.from_env({}, max_file_mb=args.max_file_mb, files_dir=args.files_dir)
+    assert (settings.max_file_mb, args.files_total_mb, settings.files_dir) == (1.5, 10, "/srv/flack")
+
+
+def test_a_temporary_files_folder_is_removed_at_shutdown(tmp_path) -> None:
+    from flack.testing import running_server
+
+    with running_server({"TMPDIR": str(tmp_path), "FLACK_LOG_LEVEL": "warning"}):
+        made = list(tmp_path.iterdir())
+        assert [p.name.startswith("flack-files-") for p in made] == [True]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_dash_m_flack_is_the_cli() -> None:

@@ -48,6 +48,7 @@ class Peer:
     async def named(self, name: str) -> Peer:
         data = await self.ok("claim_name", {"name": name})
         self.token = data["token"]
+        self.name = data["name"]
         return self
 
     def events(self, name: str) -> list[Any]:

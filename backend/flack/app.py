@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import socketio
@@ -12,10 +14,12 @@ from sanic import Sanic
 
 from flack import assets
 from flack.backends.memory import MemoryBackend
-from flack.config import Settings
+from flack.config import MB, Settings
 from flack.core.chat import Chat
+from flack.core.sharing import Sharing
+from flack.files import DiskStore
 from flack.protocol import HISTORY_LIMIT
-from flack.transport import http, sockets
+from flack.transport import files, http, sockets
 
 log = logging.getLogger("flack")
 _app_numbers = itertools.count(1)
@@ -24,22 +28,34 @@ _app_numbers = itertools.count(1)
 def create_app(settings: Settings) -> Sanic:
     """Build the Sanic app with the chat, the socket server and the routes.
 
-    Shared objects live on ``app.ctx``: ``settings``, ``chat``, ``sio``. With the
-    "asgi" integration, serve ``app.ctx.asgi`` (see :func:`asgi_app`).
+    Shared objects live on ``app.ctx``: ``settings``, ``chat``, ``sharing``,
+    ``store``, ``sio``. With the "asgi" integration, serve ``app.ctx.asgi``.
+    Shared files go to ``settings.files_dir``, or to a temporary folder that
+    is removed when the server stops.
     """
     # Sanic keeps a registry of app names; tests build many apps per process.
     app = Sanic(f"flack_{next(_app_numbers)}")
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.ctx.settings = settings
-    app.ctx.chat = Chat(MemoryBackend(HISTORY_LIMIT), name_idle_seconds=settings.name_idle_seconds)
+    chat = app.ctx.chat = Chat(MemoryBackend(HISTORY_LIMIT), name_idle_seconds=settings.name_idle_seconds)
+    temporary = not settings.files_dir
+    root = Path(tempfile.mkdtemp(prefix="flack-files-") if temporary else settings.files_dir)
+    store = app.ctx.store = DiskStore(root)
+    sharing = app.ctx.sharing = Sharing(
+        chat,
+        store,
+        max_file_bytes=int(settings.max_file_mb * MB),
+        total_bytes=int(settings.files_total_mb * MB),
+    )
     # cors_allowed_origins=None: python-socketio accepts browsers only from the
     # origin that served the page (clients without an Origin header, such as
     # python-socketio, are allowed).
     sio = socketio.AsyncServer(async_mode=settings.integration, cors_allowed_origins=None)
     app.ctx.sio = sio
-    sockets.register(sio, app.ctx.chat)
+    sockets.register(sio, chat, sharing)
     http.add_routes(app, assets.locate())
+    files.add_file_routes(app, sharing, store, sio)
     if settings.integration == "sanic":
         sio.attach(app)
     else:
@@ -47,27 +63,35 @@ def create_app(settings: Settings) -> Sanic:
 
     @app.after_server_start
     async def start_janitor(app: Sanic, _: Any = None) -> None:
-        app.ctx.janitor = asyncio.get_running_loop().create_task(_release_idle_names(app.ctx.chat))
+        app.ctx.janitor = asyncio.get_running_loop().create_task(_janitor(chat, sharing))
 
     @app.before_server_stop
     async def stop_janitor(app: Sanic, _: Any = None) -> None:
         app.ctx.janitor.cancel()
 
+    @app.after_server_stop
+    async def remove_files(app: Sanic, _: Any = None) -> None:
+        store.close(remove_root=temporary)
+
     return app
 
 
-async def _release_idle_names(chat: Chat) -> None:
+async def _janitor(chat: Chat, sharing: Sharing) -> None:
     # Lazy release on claim already frees names correctly; this sweep only
-    # bounds memory held by identities that never come back.
-    interval = min(60.0, chat.name_idle_seconds / 2)
+    # bounds memory held by identities that never come back, and the disk
+    # held by uploads that were abandoned half-way.
+    interval = min(60.0, chat.name_idle_seconds / 2, sharing.idle_seconds / 2)
     while True:
         await asyncio.sleep(interval)
         try:
             released = await chat.release_idle_names()
             if released:
                 log.info("released %d idle names", released)
+            dropped = sharing.sweep()
+            if dropped:
+                log.info("dropped %d abandoned uploads", dropped)
         except Exception:  # keep sweeping; a failed sweep loses nothing
-            log.exception("idle name sweep failed")
+            log.exception("idle sweep failed")
 
 
 def serve(settings: Settings) -> None:

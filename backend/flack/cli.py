@@ -27,6 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["asgi", "sanic"],
         help="how python-socketio is hosted (FLACK_INTEGRATION, default asgi)",
     )
+    serve.add_argument(
+        "--max-file-mb", type=float, help="largest shared file (FLACK_MAX_FILE_MB, default 100)"
+    )
+    serve.add_argument(
+        "--files-total-mb",
+        type=float,
+        help="bound on all shared files together (FLACK_FILES_TOTAL_MB, default 2048)",
+    )
+    serve.add_argument(
+        "--files-dir", help="folder for shared files (FLACK_FILES_DIR, default: a temporary folder)"
+    )
     serve.add_argument("--log-level", help="debug, info, warning … (FLACK_LOG_LEVEL, default info)")
     return parser
 

@@ -24,6 +24,13 @@ class Settings:
     # (python-socketio's Sanic integration on Sanic's own server).
     integration: Integration = "asgi"
     log_level: str = "info"
+    # Largest file that may be shared, in MB (MiB: 1 MB = 1,048,576 bytes).
+    max_file_mb: float = 100.0
+    # Bound on all shared files together; the oldest are deleted to make room.
+    files_total_mb: float = 2048.0
+    # Where shared files are kept; empty means a temporary folder that is
+    # deleted at shutdown. Flack writes nothing outside this folder.
+    files_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -45,6 +52,8 @@ class Settings:
             raise ValueError(f"FLACK_PORT must be 0-65535, not {self.port}")
         if self.name_idle_seconds <= 0:
             raise ValueError("FLACK_NAME_IDLE_SECONDS must be positive")
+        if self.max_file_mb <= 0 or self.files_total_mb <= 0:
+            raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
         return self
 
 
@@ -53,3 +62,6 @@ def _convert(name: str, raw: str, kind: type) -> Any:
         return kind(raw)
     except ValueError:
         raise ValueError(f"FLACK_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+
+
+MB = 1024 * 1024

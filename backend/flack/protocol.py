@@ -27,6 +27,15 @@ CHANNEL_MAX: Final = 40
 MESSAGE_MAX: Final = 4000
 HISTORY_LIMIT: Final = 100
 TOKEN_MAX: Final = 128
+FILE_NAME_MAX: Final = 120
+FILE_TYPE_MAX: Final = 100
+# Uploads travel over HTTP in chunks of at most this many bytes (files never
+# go through the socket). Big enough that per-request overhead is negligible,
+# small enough that a dropped connection loses little and progress moves.
+CHUNK_SIZE: Final = 4 * 1024 * 1024
+# Image types shown inline as a preview (after the server checks the bytes);
+# everything else is only ever downloaded.
+PREVIEW_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 class Event(StrEnum):
@@ -39,10 +48,12 @@ class Event(StrEnum):
     JOIN_CHANNEL = "join_channel"
     LEAVE_CHANNEL = "leave_channel"
     SEND_MESSAGE = "send_message"
+    START_UPLOAD = "start_upload"
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
     NOTICE = "notice"
+    FILE_EXPIRED = "file_expired"
 
 
 CLIENT_EVENTS: Final = frozenset(
@@ -53,6 +64,7 @@ CLIENT_EVENTS: Final = frozenset(
         Event.JOIN_CHANNEL,
         Event.LEAVE_CHANNEL,
         Event.SEND_MESSAGE,
+        Event.START_UPLOAD,
     }
 )
 
@@ -71,6 +83,14 @@ class ErrorCode(StrEnum):
     NOT_IN_CHANNEL = "not_in_channel"
     MESSAGE_INVALID = "message_invalid"
     MESSAGE_TOO_LONG = "message_too_long"
+    FILE_INVALID = "file_invalid"
+    FILE_TOO_LARGE = "file_too_large"
+    TOO_MANY_UPLOADS = "too_many_uploads"
+    # HTTP upload errors (in JSON bodies of /uploads responses)
+    UPLOAD_UNKNOWN = "upload_unknown"
+    OFFSET_MISMATCH = "offset_mismatch"
+    CHUNK_TOO_LARGE = "chunk_too_large"
+    FILE_NOT_FOUND = "file_not_found"
     INTERNAL = "internal_error"
 
 
@@ -182,6 +202,51 @@ def clean_message(value: object) -> str:
     return text
 
 
+def clean_file_name(value: object) -> str:
+    """A shared file's name as shown: no folders, no control or invisible
+    formatting characters, at most ``FILE_NAME_MAX`` characters (keeping the
+    extension). It is only ever metadata: files are stored under server ids."""
+    if not isinstance(value, str):
+        raise ProtocolError("The file name must be text.", ErrorCode.FILE_INVALID)
+    base = re.split(r"[/\\]", value)[-1]
+    # Tabs and newlines become spaces; other controls and invisible
+    # formatting (bidi overrides that disguise "exe" as "gnp") go.
+    spaced = _SPACES.sub(" ", unicodedata.normalize("NFC", base))
+    text = "".join(c for c in spaced if unicodedata.category(c) not in _FORBIDDEN_IN_NAMES)
+    text = _SPACES.sub(" ", text).strip().lstrip(".")
+    if not text:
+        return "file"
+    if len(text) > FILE_NAME_MAX:
+        _stem, dot, ext = text.rpartition(".")
+        ext = dot + ext if dot and len(ext) <= 10 else ""
+        text = text[: FILE_NAME_MAX - len(ext)].rstrip() + ext
+    return text
+
+
+def check_file_size(size: object, max_bytes: int) -> int:
+    """A declared file size, refused before any byte is sent if too large."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ProtocolError("The file size must be a whole number of bytes.", ErrorCode.FILE_INVALID)
+    if size > max_bytes:
+        raise ProtocolError(
+            f"Files can be at most {format_size(max_bytes)}; this one is {format_size(size)}.",
+            ErrorCode.FILE_TOO_LARGE,
+        )
+    return size
+
+
+def format_size(size: int) -> str:
+    """Bytes for people: ``512 bytes``, ``1.5 KB``, ``100 MB`` (powers of 1024)."""
+    if size < 1024:
+        return f"{size} byte" + ("" if size == 1 else "s")
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
 # --- Payload parsing ---------------------------------------------------------
 # These check the *shape* of a payload (an object, fields of the right types)
 # and raise BAD_PAYLOAD otherwise. The text rules above are applied by the
@@ -230,3 +295,19 @@ def parse_send_message(payload: object) -> tuple[str, str]:
     """
     data = _object(payload)
     return _text_field(data, "channel"), _text_field(data, "text")
+
+
+def parse_start_upload(payload: object) -> tuple[str, str, int, str]:
+    """``start_upload``: ``{"channel", "name", "size", "type"}`` -> the four values.
+
+    ``type`` is the browser's guess and only a hint: the server decides what
+    a download is served as.
+    """
+    data = _object(payload)
+    size = data.get("size")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise ProtocolError("The field 'size' must be a whole number.")
+    kind = data.get("type", "")
+    if not isinstance(kind, str):
+        raise ProtocolError("The field 'type' must be text.")
+    return _text_field(data, "channel"), _text_field(data, "name"), size, kind[:FILE_TYPE_MAX]

@@ -8,7 +8,7 @@ import pytest
 
 from flack.backends.base import StateBackend
 from flack.backends.memory import MemoryBackend
-from flack.core.models import Channel
+from flack.core.models import Channel, FileInfo
 
 BACKENDS: dict[str, Callable[[int], StateBackend]] = {"memory": MemoryBackend}
 
@@ -29,13 +29,28 @@ class TestBackendContract:
     async def test_messages_get_increasing_ids_and_are_capped(self, backend: StateBackend) -> None:
         await backend.add_channel(Channel("a"))
         await backend.add_channel(Channel("b"))
+        dropped = []
         for n in range(5):
-            await backend.append_message("a", "Ada", f"m{n}", "t")
-        other = await backend.append_message("b", "Ada", "x", "t")
+            _, gone = await backend.append_message("a", "Ada", f"m{n}", "t")
+            dropped.append(gone.text if gone else None)
+        other, _ = await backend.append_message("b", "Ada", "x", "t")
         history = await backend.history("a")
         assert [(m.id, m.text) for m in history] == [(3, "m2"), (4, "m3"), (5, "m4")]
+        assert dropped == [None, None, None, "m0", "m1"]  # what fell out, and when
         assert other.id == 1  # ids are per channel
         assert await backend.history("nope") == []
+
+    async def test_expire_file_marks_only_kept_file_messages(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("a"))
+        info = FileInfo("f1", "cat.png", 3, "image/png", preview=True)
+        shared, _ = await backend.append_message("a", "Ada", "", "t", info)
+        text, _ = await backend.append_message("a", "Ada", "hi", "t")
+        updated = await backend.expire_file("a", shared.id)
+        assert updated is not None and updated.file == FileInfo("f1", "cat.png", 3, "image/png", True, True)
+        assert (await backend.history("a"))[0] == updated
+        assert await backend.expire_file("a", text.id) is None  # no file
+        assert await backend.expire_file("a", 99) is None
+        assert await backend.expire_file("nope", shared.id) is None
 
     async def test_bind_name_is_exclusive(self, backend: StateBackend) -> None:
         ada = await backend.bind_name("t1", "Ada", 1.0)

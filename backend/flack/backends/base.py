@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from flack.core.models import Channel, Identity, Message
+from flack.core.models import Channel, FileInfo, Identity, Message
 
 
 class StateBackend(ABC):
@@ -36,9 +36,17 @@ class StateBackend(ABC):
     # -- messages ------------------------------------------------------------
 
     @abstractmethod
-    async def append_message(self, key: str, sender: str, text: str, time: str) -> Message:
+    async def append_message(
+        self, key: str, sender: str, text: str, time: str, file: FileInfo | None = None
+    ) -> tuple[Message, Message | None]:
         """Store a message with the channel's next id; keep only the newest
-        ``history_limit``. The channel must exist."""
+        ``history_limit``. Returns the stored message and the one that fell
+        out of the history, if any. The channel must exist."""
+
+    @abstractmethod
+    async def expire_file(self, key: str, message_id: int) -> Message | None:
+        """Mark the file of a kept message expired; the updated message, or
+        None if it is no longer kept or has no file."""
 
     @abstractmethod
     async def history(self, key: str) -> list[Message]:

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import replace
 
 from flack.backends.base import StateBackend
-from flack.core.models import Channel, Identity, Message
+from flack.core.models import Channel, FileInfo, Identity, Message
 
 
 class _ChannelState:
@@ -42,12 +42,27 @@ class MemoryBackend(StateBackend):
     async def list_channels(self) -> list[Channel]:
         return [state.channel for state in self._channels.values()]
 
-    async def append_message(self, key: str, sender: str, text: str, time: str) -> Message:
+    async def append_message(
+        self, key: str, sender: str, text: str, time: str, file: FileInfo | None = None
+    ) -> tuple[Message, Message | None]:
         state = self._channels[key]
         state.last_id += 1
-        message = Message(state.last_id, state.channel.name, sender, text, time)
+        message = Message(state.last_id, state.channel.name, sender, text, time, file)
+        full = len(state.messages) == state.messages.maxlen
+        dropped = state.messages[0] if full else None
         state.messages.append(message)
-        return message
+        return message, dropped
+
+    async def expire_file(self, key: str, message_id: int) -> Message | None:
+        state = self._channels.get(key)
+        if state is None:
+            return None
+        for index, message in enumerate(state.messages):
+            if message.id == message_id and message.file is not None:
+                updated = replace(message, file=replace(message.file, expired=True))
+                state.messages[index] = updated
+                return updated
+        return None
 
     async def history(self, key: str) -> list[Message]:
         state = self._channels.get(key)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from flack.backends.base import StateBackend
 from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
-from flack.core.models import Channel, Identity, Message, Notice
+from flack.core.models import Channel, FileInfo, Identity, Message, Notice
 from flack.protocol import NoticeKind, clean_channel, clean_message, clean_name, fold
 
 Clock = Callable[[], float]
@@ -76,6 +76,9 @@ class Chat:
         self._clock = clock
         self._new_token = token_factory
         self._sessions: dict[str, Session] = {}
+        # Called with each message that falls out of a channel's history
+        # (file sharing deletes the message's file then).
+        self.on_dropped: Callable[[Message], None] | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -150,7 +153,8 @@ class Chat:
             await self.backend.release(identity.token)
         return len(idle)
 
-    def _named(self, sid: str) -> Session:
+    def named(self, sid: str) -> Session:
+        """The session ``sid``, which must have claimed a name."""
         session = self._sessions[sid]
         if session.name is None:
             raise NotNamed("Choose a display name first.")
@@ -160,7 +164,7 @@ class Chat:
 
     async def create_channel(self, sid: str, raw_name: str) -> Channel:
         """Create a channel whose name nobody has taken (in any letter case)."""
-        self._named(sid)
+        self.named(sid)
         channel = Channel(clean_channel(raw_name))
         if not await self.backend.add_channel(channel):
             raise ChannelExists(f"A channel named {channel.name!r} already exists.")
@@ -170,7 +174,8 @@ class Chat:
         """All channels, sorted case-insensitively."""
         return sorted(await self.backend.list_channels(), key=lambda c: (c.key, c.name))
 
-    async def _channel(self, raw_name: str) -> Channel:
+    async def channel(self, raw_name: str) -> Channel:
+        """The existing channel with this name (any letter case)."""
         name = clean_channel(raw_name)
         channel = await self.backend.get_channel(fold(name))
         if channel is None:
@@ -184,8 +189,8 @@ class Chat:
         start live delivery *before* reading it: a message posted in between
         then arrives twice (clients drop repeats by id) instead of never.
         """
-        session = self._named(sid)
-        channel = await self._channel(raw_name)
+        session = self.named(sid)
+        channel = await self.channel(raw_name)
         left = joined = None
         if session.channel is None or session.channel.key != channel.key:
             left = self._leave_notice(session)
@@ -213,10 +218,19 @@ class Chat:
 
     async def post(self, sid: str, raw_channel: str, raw_text: str) -> Message:
         """Store a message from this connection's identity in its open channel."""
-        session = self._named(sid)
+        session = self.named(sid)
         text = clean_message(raw_text)
-        channel = await self._channel(raw_channel)
+        channel = await self.channel(raw_channel)
         if session.channel is None or session.channel.key != channel.key:
             raise NotInChannel(f"Open #{channel.name} before posting to it.")
         assert session.name is not None
-        return await self.backend.append_message(channel.key, session.name, text, iso_utc(self._clock()))
+        return await self.append(channel, session.name, text)
+
+    async def append(self, channel: Channel, sender: str, text: str, file: FileInfo | None = None) -> Message:
+        """Store a message as given (callers decide sender and checks)."""
+        message, dropped = await self.backend.append_message(
+            channel.key, sender, text, iso_utc(self._clock()), file
+        )
+        if dropped is not None and self.on_dropped is not None:
+            self.on_dropped(dropped)
+        return message

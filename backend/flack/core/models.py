@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flack.protocol import NoticeKind, fold
 
@@ -25,14 +26,46 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A shared file's metadata. ``id`` names the stored bytes; ``name`` is
+    only what people see. ``kind`` is the type it is served as."""
+
+    id: str
+    name: str
+    size: int
+    kind: str
+    preview: bool = False
+    expired: bool = False
+
+    @property
+    def url(self) -> str:
+        """Where it downloads from (the name is decoration; the id decides)."""
+        return f"/files/{self.id}/{quote(self.name, safe='')}"
+
+    def to_wire(self) -> dict[str, Any]:
+        """The protocol's file object."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "size": self.size,
+            "type": self.kind,
+            "url": self.url,
+            "preview": self.preview,
+            "expired": self.expired,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """A stored message; ``id`` increases strictly within its channel."""
+    """A stored message; ``id`` increases strictly within its channel.
+    A shared file is a message with empty ``text`` and a ``file``."""
 
     id: int
     channel: str
     sender: str
     text: str
     time: str
+    file: FileInfo | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The protocol's message object."""
@@ -42,6 +75,7 @@ class Message:
             "sender": self.sender,
             "text": self.text,
             "time": self.time,
+            "file": self.file.to_wire() if self.file else None,
         }
 
 

@@ -16,7 +16,8 @@ import socketio
 
 from flack import protocol
 from flack.core.chat import Chat
-from flack.core.models import Notice
+from flack.core.models import Message, Notice
+from flack.core.sharing import Sharing
 from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
 
 log = logging.getLogger("flack.sockets")
@@ -30,7 +31,14 @@ def room(channel_name: str) -> str:
     return "channel:" + fold(channel_name)
 
 
-def register(sio: socketio.AsyncServer, chat: Chat) -> None:
+async def publish_file(sio: socketio.AsyncServer, message: Message, expired: list[Message]) -> None:
+    """Tell the channels about files evicted for room, then the new file message."""
+    for gone in expired:
+        await sio.emit(Event.FILE_EXPIRED, {"channel": gone.channel, "id": gone.id}, room=room(gone.channel))
+    await sio.emit(Event.MESSAGE, {"message": message.to_wire()}, room=room(message.channel))
+
+
+def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
     """Attach Flack's event handlers to ``sio``."""
 
     def event(name: Event) -> Callable[[Handler], Handler]:
@@ -112,6 +120,12 @@ def register(sio: socketio.AsyncServer, chat: Chat) -> None:
         wire = message.to_wire()
         await sio.emit(Event.MESSAGE, {"message": wire}, room=room(message.channel))
         return ok_ack({"message": wire})
+
+    @event(Event.START_UPLOAD)
+    async def start_upload(sid: str, payload: object) -> Ack:
+        channel, name, size, kind = protocol.parse_start_upload(payload)
+        upload = await sharing.start(sid, channel, name, size, kind)
+        return ok_ack({"upload": upload.to_wire()})
 
     @sio.on("*")
     async def unknown(event_name: Any, sid: str, *args: Any) -> Ack:

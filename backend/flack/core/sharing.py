@@ -1,0 +1,317 @@
+"""Sharing files into a channel: upload bookkeeping, limits, type checks, eviction.
+
+The bytes go over HTTP (see ``transport/http.py``) into a store (``files.py``);
+this module decides who may upload what, where each chunk must start, what a
+finished file is served as, and which old files make room for new ones.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from flack.core.chat import Chat, Clock
+from flack.core.errors import FlackError, NotInChannel
+from flack.core.models import Channel, FileInfo, Message
+from flack.protocol import CHUNK_SIZE, ErrorCode, check_file_size, clean_file_name, format_size
+
+MAX_UPLOADS_PER_CONNECTION = 4
+
+# Magic numbers of the image types shown inline. The browser's declared type
+# is never trusted for that: an HTML page called "cat.png" must not render.
+_IMAGE_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"WEBP", 8, "image/webp"),
+)
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The previewable image type these first bytes prove, if any."""
+    for signature, offset, kind in _IMAGE_SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            if kind != "image/webp" or head[:4] == b"RIFF":
+                return kind
+    return None
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,60}/[a-z0-9][a-z0-9!#$&^_.+-]{0,60}")
+
+
+def clean_media_type(hint: str) -> str:
+    """The browser's declared type if it looks like one, for display only."""
+    hint = hint.strip().lower()
+    return hint if _MEDIA_TYPE.fullmatch(hint) else "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A stored file, and the message that shared it (to expire it later)."""
+
+    info: FileInfo
+    channel_key: str
+    message_id: int
+
+
+class UploadError(FlackError):
+    """A refused upload request; ``status`` is its HTTP status."""
+
+    status = 400
+
+    def __init__(self, message: str, code: ErrorCode, status: int, received: int | None = None) -> None:
+        super().__init__(message, code)
+        self.status = status
+        self.received = received
+
+
+class FileStore(Protocol):
+    """What sharing needs from wherever the bytes live (``files.DiskStore``)."""
+
+    used: int
+
+    def create(self, upload_id: str) -> None: ...
+    def write(self, upload_id: str, offset: int, data: bytes) -> None: ...
+    def head(self, upload_id: str, size: int) -> bytes: ...
+    def discard(self, upload_id: str) -> None: ...
+    def commit(self, upload_id: str, info: FileInfo, channel_key: str, message_id: int) -> None: ...
+    def oldest(self) -> StoredFile | None: ...
+    def delete(self, file_id: str) -> StoredFile | None: ...
+
+
+@dataclass(slots=True)
+class Upload:
+    """An upload in progress; ``id`` is the capability its URL carries."""
+
+    id: str
+    sid: str
+    token: str
+    sender: str
+    channel: Channel
+    name: str
+    size: int
+    hint: str
+    touched: float
+    received: int = 0
+    # A chunk is being written: a second request at the same time is refused,
+    # or two bodies could interleave in the file.
+    busy: bool = False
+
+    @property
+    def url(self) -> str:
+        """Where its chunks go."""
+        return f"/uploads/{self.id}"
+
+    @property
+    def complete(self) -> bool:
+        """Whether every announced byte has arrived."""
+        return self.received == self.size
+
+    def to_wire(self) -> dict[str, object]:
+        """The protocol's upload object."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "size": self.size,
+            "chunk_size": CHUNK_SIZE,
+            "received": self.received,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """A finished upload: the file message, and messages whose files expired."""
+
+    message: Message
+    expired: list[Message] = field(default_factory=list)
+
+
+def _gone() -> UploadError:
+    return UploadError(
+        "This upload does not exist any more (finished, cancelled or expired).",
+        ErrorCode.UPLOAD_UNKNOWN,
+        404,
+    )
+
+
+class Sharing:
+    """File sharing over a ``Chat`` and a ``FileStore``.
+
+    Storage stays bounded: stored files never exceed ``total_bytes`` (the
+    oldest are evicted to make room), and the files being uploaded, counted
+    at their announced size, never exceed it either, so the folder holds at
+    most twice the bound.
+    """
+
+    def __init__(
+        self,
+        chat: Chat,
+        store: FileStore,
+        *,
+        max_file_bytes: int,
+        total_bytes: int,
+        idle_seconds: float = 3600.0,
+        clock: Clock = time.time,
+        id_factory: Callable[[], str] = lambda: secrets.token_urlsafe(24),
+    ) -> None:
+        self.chat = chat
+        self.store = store
+        self.max_file_bytes = max_file_bytes
+        self.total_bytes = total_bytes
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        self._new_id = id_factory
+        self._uploads: dict[str, Upload] = {}
+        chat.on_dropped = self._dropped
+
+    # -- starting and receiving ---------------------------------------------------
+
+    async def start(self, sid: str, raw_channel: str, raw_name: str, size: int, hint: str) -> Upload:
+        """Accept a file announcement from a named connection in the channel."""
+        session = self.chat.named(sid)
+        channel = await self.chat.channel(raw_channel)
+        if session.channel is None or session.channel.key != channel.key:
+            raise NotInChannel(f"Open #{channel.name} before sharing a file there.")
+        name = clean_file_name(raw_name)
+        check_file_size(size, min(self.max_file_bytes, self.total_bytes))
+        if sum(1 for u in self._uploads.values() if u.sid == sid) >= MAX_UPLOADS_PER_CONNECTION:
+            raise FlackError(
+                f"At most {MAX_UPLOADS_PER_CONNECTION} uploads at a time; wait for one to finish.",
+                ErrorCode.TOO_MANY_UPLOADS,
+            )
+        if sum(u.size for u in self._uploads.values()) + size > self.total_bytes:
+            raise FlackError(
+                "The server is receiving too many files right now; try again in a moment.",
+                ErrorCode.TOO_MANY_UPLOADS,
+            )
+        assert session.token is not None and session.name is not None
+        upload = Upload(
+            self._new_id(), sid, session.token, session.name, channel, name, size, hint, self._clock()
+        )
+        self.store.create(upload.id)
+        self._uploads[upload.id] = upload
+        return upload
+
+    def get(self, upload_id: str) -> Upload:
+        """A live upload, or a 404 ``UploadError``."""
+        upload = self._uploads.get(upload_id)
+        if upload is None:
+            raise _gone()
+        return upload
+
+    def begin_chunk(self, upload_id: str, offset: int, length: int | None) -> Upload:
+        """Decide on a chunk from its headers alone, before reading its body.
+
+        On success the upload is ``busy`` until :meth:`end_chunk`.
+        """
+        upload = self.get(upload_id)
+        if upload.busy or offset != upload.received:
+            raise UploadError(
+                f"The next chunk starts at byte {upload.received}, not {offset}."
+                if not upload.busy
+                else "Another chunk of this upload is still arriving.",
+                ErrorCode.OFFSET_MISMATCH,
+                409,
+                received=upload.received,
+            )
+        if length is not None and length > CHUNK_SIZE:
+            raise UploadError(
+                f"Chunks can be at most {format_size(CHUNK_SIZE)}.", ErrorCode.CHUNK_TOO_LARGE, 413
+            )
+        if length is not None and offset + length > upload.size:
+            raise self._too_much(upload)
+        upload.busy = True
+        upload.touched = self._clock()
+        return upload
+
+    def receive(self, upload: Upload, data: bytes, start: int) -> None:
+        """Write bytes of the chunk that began at ``start``; refuses bytes
+        beyond the announced size or the chunk size (a body without a length)."""
+        if self._uploads.get(upload.id) is not upload:
+            raise _gone()  # cancelled meanwhile
+        if upload.received + len(data) > upload.size:
+            raise self._too_much(upload)
+        if upload.received + len(data) - start > CHUNK_SIZE:
+            raise UploadError(
+                f"Chunks can be at most {format_size(CHUNK_SIZE)}.", ErrorCode.CHUNK_TOO_LARGE, 413
+            )
+        self.store.write(upload.id, upload.received, data)
+        upload.received += len(data)
+        upload.touched = self._clock()
+
+    def end_chunk(self, upload: Upload) -> None:
+        """The chunk's request is over (however it ended)."""
+        upload.busy = False
+
+    @staticmethod
+    def _too_much(upload: Upload) -> UploadError:
+        return UploadError(
+            f"That is more than the {format_size(upload.size)} announced for this file.",
+            ErrorCode.FILE_TOO_LARGE,
+            413,
+        )
+
+    def cancel(self, upload_id: str) -> None:
+        """Stop an upload and delete what arrived."""
+        upload = self.get(upload_id)
+        del self._uploads[upload.id]
+        self.store.discard(upload.id)
+
+    def sweep(self) -> int:
+        """Cancel uploads idle longer than ``idle_seconds``; returns how many."""
+        cutoff = self._clock() - self.idle_seconds
+        stale = [u.id for u in self._uploads.values() if u.touched < cutoff and not u.busy]
+        for upload_id in stale:
+            self.cancel(upload_id)
+        return len(stale)
+
+    @property
+    def uploading(self) -> int:
+        """How many uploads are unfinished."""
+        return len(self._uploads)
+
+    # -- finishing -----------------------------------------------------------------
+
+    async def finish(self, upload: Upload) -> Shared:
+        """Store a complete upload and post its message; evict old files if needed."""
+        if self._uploads.get(upload.id) is not upload or not upload.complete:
+            raise _gone()
+        del self._uploads[upload.id]
+        image = sniff_image(self.store.head(upload.id, 16))
+        info = FileInfo(
+            id=secrets.token_urlsafe(18),
+            name=upload.name,
+            size=upload.size,
+            kind=image or clean_media_type(upload.hint),
+            preview=image is not None,
+        )
+        expired = await self._make_room(upload.size)
+        # The sender is whoever holds the uploading identity now (a rename
+        # during a long upload shows the new name), else the name it started with.
+        identity = await self.chat.backend.get_identity(upload.token)
+        sender = identity.name if identity is not None else upload.sender
+        message = await self.chat.append(upload.channel, sender, "", info)
+        self.store.commit(upload.id, info, upload.channel.key, message.id)
+        return Shared(message, expired)
+
+    async def _make_room(self, size: int) -> list[Message]:
+        expired: list[Message] = []
+        while self.store.used + size > self.total_bytes:
+            oldest = self.store.oldest()
+            if oldest is None:
+                break
+            self.store.delete(oldest.info.id)
+            updated = await self.chat.backend.expire_file(oldest.channel_key, oldest.message_id)
+            if updated is not None:
+                expired.append(updated)
+        return expired
+
+    def _dropped(self, message: Message) -> None:
+        # A file leaves with its message: nobody can reach it any more.
+        if message.file is not None:
+            self.store.delete(message.file.id)

@@ -1,0 +1,96 @@
+"""Shared files on disk: partial uploads and stored files under one folder.
+
+Everything is written below ``root`` (``partial/`` and ``files/``), under names
+the server generated; a user's file name never touches the file system. The
+store keeps an index in insertion order, so the oldest file is evicted first.
+
+Writes are plain blocking calls on the event loop: a chunk is at most 4 MiB
+and lands in the page cache, which costs less than handing it to a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import OrderedDict
+from pathlib import Path
+
+from flack.core.models import FileInfo
+from flack.core.sharing import StoredFile
+
+
+class DiskStore:
+    """The bytes of uploads and shared files, in one folder (``FileStore``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._partial = root / "partial"
+        self._files = root / "files"
+        # A restart forgets every message, so leftovers are unreachable.
+        for folder in (self._partial, self._files):
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        self._index: OrderedDict[str, StoredFile] = OrderedDict()
+        self.used = 0
+
+    # -- uploads ------------------------------------------------------------------
+
+    def _partial_path(self, upload_id: str) -> Path:
+        return self._partial / upload_id
+
+    def create(self, upload_id: str) -> None:
+        """Start an empty partial file."""
+        self._partial_path(upload_id).touch()
+
+    def write(self, upload_id: str, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` of a partial file."""
+        with open(self._partial_path(upload_id), "r+b") as handle:
+            handle.seek(offset)
+            handle.write(data)
+
+    def head(self, upload_id: str, size: int) -> bytes:
+        """The first ``size`` bytes of a partial file (to check its type)."""
+        with open(self._partial_path(upload_id), "rb") as handle:
+            return handle.read(size)
+
+    def discard(self, upload_id: str) -> None:
+        """Delete a partial file."""
+        self._partial_path(upload_id).unlink(missing_ok=True)
+
+    def commit(self, upload_id: str, info: FileInfo, channel_key: str, message_id: int) -> None:
+        """Turn a complete partial file into the stored file ``info.id``."""
+        os.replace(self._partial_path(upload_id), self.path(info.id))
+        self._index[info.id] = StoredFile(info, channel_key, message_id)
+        self.used += info.size
+
+    # -- stored files ---------------------------------------------------------------
+
+    def path(self, file_id: str) -> Path:
+        """Where a stored file's bytes are (ids are server-made, URL-safe)."""
+        return self._files / file_id
+
+    def get(self, file_id: str) -> StoredFile | None:
+        """A stored file, if it is still kept."""
+        return self._index.get(file_id)
+
+    def oldest(self) -> StoredFile | None:
+        """The file stored longest ago."""
+        return next(iter(self._index.values()), None)
+
+    def delete(self, file_id: str) -> StoredFile | None:
+        """Delete a stored file; returns what it was, if it existed."""
+        stored = self._index.pop(file_id, None)
+        if stored is not None:
+            self.path(file_id).unlink(missing_ok=True)
+            self.used -= stored.info.size
+        return stored
+
+    def close(self, *, remove_root: bool) -> None:
+        """Delete every file at shutdown (the messages that named them are
+        gone with the process); ``remove_root`` for a temporary folder."""
+        for folder in (self._partial, self._files):
+            shutil.rmtree(folder, ignore_errors=True)
+        if remove_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+        self._index.clear()
+        self.used = 0

@@ -1,0 +1,142 @@
+"""HTTP routes for file sharing: chunked uploads and downloads.
+
+Files never go through the socket. ``start_upload`` (a socket event) hands a
+named connection an upload URL; its bytes arrive here in chunks, each checked
+from its headers before the body is read, and the finished file becomes a
+chat message. Downloads are served under server-made ids, as attachments
+except for the checked image types, and never as anything a browser runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import socketio
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, file_stream, json
+
+from flack.core.sharing import Sharing, UploadError
+from flack.files import DiskStore
+from flack.protocol import ErrorCode, ProtocolError, error_ack, ok_ack
+from flack.transport.sockets import publish_file
+
+log = logging.getLogger("flack.files")
+
+OFFSET_HEADER = "Upload-Offset"
+# Downloads are read from disk and written in pieces of this size.
+STREAM_PIECE = 256 * 1024
+
+# Headers on every upload reply: JSON, never cached, never sniffed.
+_API_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+# Downloads must never run as a page: no scripts, no plugins, an opaque origin.
+_DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, max-age=3600",
+}
+
+
+def _reply(body: dict[str, Any], status: int = 200) -> HTTPResponse:
+    return json(body, status=status, headers=_API_HEADERS)
+
+
+def _refusal(error: ProtocolError) -> HTTPResponse:
+    body = error.to_ack()
+    status = error.status if isinstance(error, UploadError) else 400
+    if isinstance(error, UploadError) and error.received is not None:
+        body["error"]["received"] = error.received
+    return _reply(body, status)
+
+
+def content_disposition(name: str, *, inline: bool) -> str:
+    """``attachment; filename="…"; filename*=UTF-8''…`` (RFC 6266): an ASCII
+    fallback for old clients and the exact UTF-8 name for the rest."""
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in name)
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _offset(request: Request) -> int:
+    raw = request.headers.get(OFFSET_HEADER, "")
+    if not raw.isascii() or not raw.isdigit():
+        raise ProtocolError(f"Send the chunk's first byte position in the {OFFSET_HEADER} header.")
+    return int(raw)
+
+
+def _length(request: Request) -> int | None:
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None  # a chunked body: counted while it is read
+    if not raw.isascii() or not raw.isdigit():
+        raise ProtocolError("The Content-Length header is not a number.")
+    return int(raw)
+
+
+def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketio.AsyncServer) -> None:
+    """Register the upload and download routes on ``app``."""
+
+    @app.put("/uploads/<upload_id>", name="upload_chunk", stream=True)
+    async def upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
+        try:
+            # Everything is decided from the headers: a refused chunk is
+            # answered before its body is read.
+            upload = sharing.begin_chunk(upload_id, _offset(request), _length(request))
+        except ProtocolError as refusal:
+            return _refusal(refusal)
+        start = upload.received
+        try:
+            async for data in request.stream:  # type: ignore[union-attr]
+                sharing.receive(upload, data, start)
+        except ProtocolError as refusal:
+            return _refusal(refusal)
+        finally:
+            # However the body ended (complete, refused, connection lost),
+            # ``received`` counts exactly the bytes written: resume from there.
+            sharing.end_chunk(upload)
+        if not upload.complete:
+            return _reply(ok_ack({"received": upload.received, "complete": False, "message": None}))
+        try:
+            shared = await sharing.finish(upload)
+        except ProtocolError as refusal:
+            return _refusal(refusal)
+        await publish_file(sio, shared.message, shared.expired)
+        wire = shared.message.to_wire()
+        return _reply(ok_ack({"received": upload.received, "complete": True, "message": wire}))
+
+    @app.get("/uploads/<upload_id>", name="upload_status")
+    async def upload_status(request: Request, upload_id: str) -> HTTPResponse:
+        try:
+            upload = sharing.get(upload_id)
+        except ProtocolError as refusal:
+            return _refusal(refusal)
+        return _reply(ok_ack({"received": upload.received, "size": upload.size}))
+
+    @app.delete("/uploads/<upload_id>", name="upload_cancel")
+    async def upload_cancel(request: Request, upload_id: str) -> HTTPResponse:
+        try:
+            sharing.cancel(upload_id)
+        except ProtocolError as refusal:
+            return _refusal(refusal)
+        return _reply(ok_ack())
+
+    @app.get("/files/<file_id>/<name:path>", name="download")
+    async def download(request: Request, file_id: str, name: str) -> HTTPResponse:
+        # The id alone decides (the name in the URL is decoration for people).
+        stored = store.get(file_id)
+        if stored is None:
+            return _reply(
+                error_ack(ErrorCode.FILE_NOT_FOUND, "This file is not available any more."), status=404
+            )
+        info = stored.info
+        mime = info.kind if info.preview else "application/octet-stream"
+        headers = {
+            **_DOWNLOAD_HEADERS,
+            "Content-Disposition": content_disposition(info.name, inline=info.preview),
+            "Content-Length": str(info.size),
+        }
+        return await file_stream(
+            store.path(file_id), chunk_size=STREAM_PIECE, mime_type=mime, headers=headers
+        )
