@@ -72,6 +72,7 @@ def bench(session: nox.Session) -> None:
     install_flack(session)
     session.install("aiohttp")
     session.run("python", "bench/integration.py", *session.posargs)
+    session.run("python", "bench/files.py")
 
 
 @nox.session
