@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import socketio
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, file_stream, json
+from sanic.response import HTTPResponse, ResponseStream, file_stream, json
 
 from flack.core.sharing import Sharing, UploadError
 from flack.files import DiskStore
@@ -123,7 +123,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketi
         return _reply(ok_ack())
 
     @app.get("/files/<file_id>/<name:path>", name="download")
-    async def download(request: Request, file_id: str, name: str) -> HTTPResponse:
+    async def download(request: Request, file_id: str, name: str) -> HTTPResponse | ResponseStream:
         # The id alone decides (the name in the URL is decoration for people).
         stored = store.get(file_id)
         if stored is None:
