@@ -1,8 +1,9 @@
 """Flack as ``flack serve`` runs it, plus one plain static route, for ``bench/files.py``.
 
 Usage: ``python bench/file_server.py PORT STATIC_DIR`` (settings from ``FLACK_*``).
-The static route is Sanic's own ``app.static`` (defaults: the whole file read, then sent) over the same bytes, in the same
-process and server stack, so the comparison measures Flack's file path only.
+The static route is Sanic's own ``app.static`` (defaults: the whole file read,
+then sent) over the same bytes, in the same process and server stack, so the
+comparison measures Flack's file path only.
 """
 
 from __future__ import annotations

@@ -129,8 +129,8 @@ def main() -> None:
         f"file sharing: one {args.size_mb} MB file, {args.rounds} rounds, median MB/s; "
         f"{'server on core 0, client on core 1' if pinned else 'not pinned (no taskset)'}"
     )
-    header = f"{'integration':<12}{'upload':>10}{'download':>10}{'static':>10}{'up/static':>11}{'down/static':>12}"
-    print(header)
+    print(f"{'integration':<12}{'upload':>10}{'download':>10}{'static':>10}", end="")
+    print(f"{'up/static':>11}{'down/static':>12}")
     results = []
     with tempfile.TemporaryDirectory(prefix="flack-bench-") as folder:
         static_dir = Path(folder) / "static"

@@ -341,3 +341,28 @@ def test_store_writes_only_below_its_root_and_cleans_up(tmp_path: Path) -> None:
     assert list(root.iterdir()) == []
     store.close(remove_root=True)
     assert not root.exists()
+
+
+class FailingHead(DiskStore):
+    """Failure injection: reading the start of an upload fails once."""
+
+    failures = 1
+
+    def head(self, upload_id: str, size: int) -> bytes:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("disk on fire")
+        return super().head(upload_id, size)
+
+
+async def test_a_disk_failure_while_finishing_loses_nothing(sharing: Sharing, tmp_path: Path) -> None:
+    sharing.store = store = FailingHead(tmp_path / "failing")
+    upload = await sharing.start("a", "general", "a.txt", 3, "")
+    await send(sharing, upload, b"abc")
+    with pytest.raises(OSError):
+        await sharing.finish(upload)
+    assert sharing.get(upload.id) is upload  # still there: finish it again
+    await send(sharing, upload, b"", offset=3)
+    shared = await sharing.finish(upload)
+    assert shared.message.file is not None
+    assert store.path(shared.message.file.id).read_bytes() == b"abc"

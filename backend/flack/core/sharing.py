@@ -281,8 +281,10 @@ class Sharing:
         """Store a complete upload and post its message; evict old files if needed."""
         if self._uploads.get(upload.id) is not upload or not upload.complete:
             raise _gone()
-        del self._uploads[upload.id]
+        # Read before forgetting the upload: if the disk fails here, the
+        # upload is still there and an empty PUT at its end finishes it.
         image = sniff_image(self.store.head(upload.id, 16))
+        del self._uploads[upload.id]
         info = FileInfo(
             id=secrets.token_urlsafe(18),
             name=upload.name,

@@ -81,6 +81,15 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketi
     @app.put("/uploads/<upload_id>", name="upload_chunk", stream=True)
     async def upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
         try:
+            return await _upload_chunk(request, upload_id)
+        except Exception:
+            # A failing disk is the server's problem: the client retries
+            # (after asking how much arrived), nothing it sent is misfiled.
+            log.exception("upload %s failed", upload_id[:6])
+            return _reply(error_ack(ErrorCode.INTERNAL, "The server could not store the file."), 500)
+
+    async def _upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
+        try:
             # Everything is decided from the headers: a refused chunk is
             # answered before its body is read.
             upload = sharing.begin_chunk(upload_id, _offset(request), _length(request))
