@@ -60,6 +60,13 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """The long property-based run: 10,000 payloads per event (the suite runs a quick profile)."""
+    install_flack(session)
+    session.run("pytest", "tests/wire/test_fuzz.py", *session.posargs, env={"FLACK_FUZZ_EXAMPLES": "10000"})
+
+
+@nox.session
 def serve(session: nox.Session) -> None:
     """Run Flack on http://127.0.0.1:8000 (pass flags after --)."""
     install_flack(session, extras="")
