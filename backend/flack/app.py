@@ -18,7 +18,7 @@ from flack.config import MB, Settings
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
-from flack.protocol import HISTORY_LIMIT
+from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX
 from flack.transport import files, http, sockets
 
 log = logging.getLogger("flack")
@@ -51,7 +51,11 @@ def create_app(settings: Settings) -> Sanic:
     # cors_allowed_origins=None: python-socketio accepts browsers only from the
     # origin that served the page (clients without an Origin header, such as
     # python-socketio, are allowed).
-    sio = socketio.AsyncServer(async_mode=settings.integration, cors_allowed_origins=None)
+    sio = socketio.AsyncServer(
+        async_mode=settings.integration,
+        cors_allowed_origins=None,
+        max_http_buffer_size=SOCKET_PAYLOAD_MAX,
+    )
     app.ctx.sio = sio
     sockets.register(sio, chat, sharing)
     http.add_routes(app, assets.locate())

@@ -27,6 +27,10 @@ CHANNEL_MAX: Final = 40
 MESSAGE_MAX: Final = 4000
 HISTORY_LIMIT: Final = 100
 TOKEN_MAX: Final = 128
+# Largest socket.io packet the server reads (bytes). Files go over HTTP, so
+# the socket only carries small JSON: a 4,000-character message is at most
+# ~24 KB even with every character escaped. Bigger packets close the connection.
+SOCKET_PAYLOAD_MAX: Final = 64 * 1024
 FILE_NAME_MAX: Final = 120
 FILE_TYPE_MAX: Final = 100
 # Uploads travel over HTTP in chunks of at most this many bytes (files never
