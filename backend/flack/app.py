@@ -14,7 +14,7 @@ from sanic import Sanic
 
 from flack import assets
 from flack.backends.memory import MemoryBackend
-from flack.config import MB, Settings
+from flack.config import MB, Settings, limits_of
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
@@ -38,7 +38,11 @@ def create_app(settings: Settings) -> Sanic:
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.ctx.settings = settings
-    chat = app.ctx.chat = Chat(MemoryBackend(HISTORY_LIMIT), name_idle_seconds=settings.name_idle_seconds)
+    chat = app.ctx.chat = Chat(
+        MemoryBackend(HISTORY_LIMIT),
+        name_idle_seconds=settings.name_idle_seconds,
+        limits=limits_of(settings),
+    )
     temporary = not settings.files_dir
     root = Path(tempfile.mkdtemp(prefix="flack-files-") if temporary else settings.files_dir)
     store = app.ctx.store = DiskStore(root)

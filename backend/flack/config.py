@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
+from flack.core.limits import Limits
+
 Integration = Literal["asgi", "sanic"]
 
 
@@ -31,6 +33,15 @@ class Settings:
     # Where shared files are kept; empty means a temporary folder that is
     # deleted at shutdown. Flack writes nothing outside this folder.
     files_dir: str = ""
+    # Abuse limits (see flack.core.limits): messages per second per
+    # connection sustained and in a burst, channel creations likewise, the
+    # number of channels, open connections per client address.
+    message_rate: float = 5.0
+    message_burst: int = 30
+    channel_rate: float = 0.2
+    channel_burst: int = 5
+    max_channels: int = 1000
+    connections_per_address: int = 100
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -52,6 +63,10 @@ class Settings:
             raise ValueError(f"FLACK_PORT must be 0-65535, not {self.port}")
         if self.name_idle_seconds <= 0:
             raise ValueError("FLACK_NAME_IDLE_SECONDS must be positive")
+        numbers = ("message_rate", "message_burst", "channel_rate", "channel_burst", "max_channels")
+        for name in (*numbers, "connections_per_address"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"FLACK_{name.upper()} must be positive")
         if self.max_file_mb <= 0 or self.files_total_mb <= 0:
             raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
         return self
@@ -65,3 +80,15 @@ def _convert(name: str, raw: str, kind: type) -> Any:
 
 
 MB = 1024 * 1024
+
+
+def limits_of(settings: Settings) -> Limits:
+    """The core's abuse limits from the settings."""
+    return Limits(
+        message_rate=settings.message_rate,
+        message_burst=settings.message_burst,
+        channel_rate=settings.channel_rate,
+        channel_burst=settings.channel_burst,
+        max_channels=settings.max_channels,
+        connections_per_address=settings.connections_per_address,
+    )

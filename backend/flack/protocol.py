@@ -95,6 +95,9 @@ class ErrorCode(StrEnum):
     OFFSET_MISMATCH = "offset_mismatch"
     CHUNK_TOO_LARGE = "chunk_too_large"
     FILE_NOT_FOUND = "file_not_found"
+    RATE_LIMITED = "rate_limited"
+    TOO_MANY_CHANNELS = "too_many_channels"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
     INTERNAL = "internal_error"
 
 
@@ -111,15 +114,19 @@ class ProtocolError(Exception):
 
     code: ErrorCode = ErrorCode.BAD_PAYLOAD
 
-    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
+    def __init__(self, message: str, code: ErrorCode | None = None, **details: Any) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         self.message = message
+        # Extra fields of the error object, e.g. ``retry_after`` (seconds).
+        self.details = details
 
     def to_ack(self) -> dict[str, Any]:
         """The failed acknowledgement for this error."""
-        return error_ack(self.code, self.message)
+        ack = error_ack(self.code, self.message)
+        ack["error"].update(self.details)
+        return ack
 
 
 def ok_ack(data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,6 +15,17 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 
+# Tests and benchmarks act at machine speed from one address: they run with
+# these limits unless their env says otherwise (limit tests set their own).
+GENEROUS_LIMITS: dict[str, str] = {
+    "FLACK_MESSAGE_RATE": "1000000",
+    "FLACK_MESSAGE_BURST": "1000000",
+    "FLACK_CHANNEL_RATE": "1000000",
+    "FLACK_CHANNEL_BURST": "1000000",
+    "FLACK_MAX_CHANNELS": "1000000",
+    "FLACK_CONNECTIONS_PER_ADDRESS": "1000000",
+}
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
@@ -27,7 +38,8 @@ def free_port() -> int:
 def running_server(
     env: Mapping[str, str] | None = None, *, timeout: float = 30.0, args: tuple[str, ...] = ()
 ) -> Iterator[str]:
-    """Start ``flack serve`` on 127.0.0.1 and yield its base URL."""
+    """Start ``flack serve`` on 127.0.0.1 and yield its base URL (with
+    ``GENEROUS_LIMITS`` unless ``env`` sets them)."""
     with server_process(env, timeout=timeout, args=args) as (url, _):
         yield url
 
@@ -45,7 +57,7 @@ def server_process(
     ``prefix`` goes before the command, e.g. ``("taskset", "-c", "0")``.
     """
     port = free_port()
-    child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    child_env = {**os.environ, **GENEROUS_LIMITS, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [*prefix, sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=child_env,

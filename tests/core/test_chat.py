@@ -9,7 +9,11 @@ import pytest
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat, iso_utc
 from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
+from flack.core.limits import Limits
 from flack.protocol import ErrorCode, NoticeKind, ProtocolError
+
+# The rules under test here, not the abuse limits (see test_core_limits.py).
+UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
 
 
 class Clock:
@@ -30,7 +34,13 @@ def clock() -> Clock:
 @pytest.fixture
 def chat(clock: Clock) -> Chat:
     tokens = (f"token-{n}" for n in itertools.count(1))
-    return Chat(MemoryBackend(100), name_idle_seconds=60, clock=clock, token_factory=lambda: next(tokens))
+    return Chat(
+        MemoryBackend(100),
+        name_idle_seconds=60,
+        clock=clock,
+        token_factory=lambda: next(tokens),
+        limits=UNLIMITED,
+    )
 
 
 async def named(chat: Chat, sid: str, name: str, token: str | None = None) -> str:

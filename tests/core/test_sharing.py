@@ -10,6 +10,7 @@ import pytest
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
 from flack.core.errors import NotInChannel, NotNamed
+from flack.core.limits import Limits
 from flack.core.sharing import (
     MAX_UPLOADS_PER_CONNECTION,
     Sharing,
@@ -20,6 +21,9 @@ from flack.core.sharing import (
 )
 from flack.files import DiskStore
 from flack.protocol import CHUNK_SIZE, ErrorCode, ProtocolError, check_file_size, clean_file_name, format_size
+
+# The rules under test here, not the abuse limits (see test_core_limits.py).
+UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
 
 
 class Clock:
@@ -44,7 +48,13 @@ def store(tmp_path: Path) -> DiskStore:
 async def sharing(clock: Clock, store: DiskStore) -> Sharing:
     tokens = (f"token-{n}" for n in itertools.count(1))
     ids = (f"upload-{n}" for n in itertools.count(1))
-    chat = Chat(MemoryBackend(100), name_idle_seconds=60, clock=clock, token_factory=lambda: next(tokens))
+    chat = Chat(
+        MemoryBackend(100),
+        name_idle_seconds=60,
+        clock=clock,
+        token_factory=lambda: next(tokens),
+        limits=UNLIMITED,
+    )
     for sid, name in (("a", "Ada"), ("b", "Bob")):
         chat.connect(sid)
         await chat.claim_name(sid, name, None)

@@ -236,7 +236,14 @@ async def raw_request(
         if close:
             return 0, b""
         status_line = await asyncio.wait_for(reader.readline(), 5)
-        return int(status_line.split()[1]), await asyncio.wait_for(reader.read(65536), 5)
+        received = b""
+        async with asyncio.timeout(5):  # headers and the JSON body, which may come in pieces
+            while b"}" not in received:
+                piece = await reader.read(65536)
+                if not piece:
+                    break
+                received += piece
+        return int(status_line.split()[1]), received
     finally:
         writer.close()
 

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flack.backends.base import StateBackend
-from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
+from flack.core.errors import (
+    ChannelExists,
+    NameTaken,
+    NoSuchChannel,
+    NotInChannel,
+    NotNamed,
+    RateLimited,
+    TooManyChannels,
+    TooManyConnections,
+)
+from flack.core.limits import Limits, TokenBucket, retry_after
 from flack.core.models import Channel, FileInfo, Identity, Message, Notice
 from flack.protocol import NoticeKind, clean_channel, clean_message, clean_name, fold
 
@@ -40,6 +50,9 @@ class Session:
     token: str | None = None
     name: str | None = None
     channel: Channel | None = None
+    address: str = ""
+    messages: TokenBucket | None = None
+    creations: TokenBucket | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +83,12 @@ class Chat:
         name_idle_seconds: float,
         clock: Clock = time.time,
         token_factory: Callable[[], str] = new_token,
+        limits: Limits | None = None,
     ) -> None:
         self.backend = backend
         self.name_idle_seconds = name_idle_seconds
+        self.limits = limits or Limits()
+        self._per_address: dict[str, int] = {}
         self._clock = clock
         self._new_token = token_factory
         self._sessions: dict[str, Session] = {}
@@ -82,9 +98,19 @@ class Chat:
 
     # -- connections -------------------------------------------------------
 
-    def connect(self, sid: str) -> Session:
-        """Register a new connection."""
-        session = self._sessions[sid] = Session(sid)
+    def connect(self, sid: str, address: str = "") -> Session:
+        """Register a new connection from ``address`` (refused past the per-address limit)."""
+        open_here = self._per_address.get(address, 0)
+        if open_here >= self.limits.connections_per_address:
+            raise TooManyConnections(f"Too many connections from {address or 'this address'}.")
+        self._per_address[address] = open_here + 1
+        limits = self.limits
+        session = self._sessions[sid] = Session(
+            sid,
+            address=address,
+            messages=TokenBucket(limits.message_rate, limits.message_burst, self._clock),
+            creations=TokenBucket(limits.channel_rate, limits.channel_burst, self._clock),
+        )
         return session
 
     def session(self, sid: str) -> Session:
@@ -100,6 +126,11 @@ class Chat:
         session = self._sessions.pop(sid, None)
         if session is None:
             return None
+        left = self._per_address.get(session.address, 1) - 1
+        if left > 0:
+            self._per_address[session.address] = left
+        else:
+            self._per_address.pop(session.address, None)
         if session.token is not None:
             await self.backend.add_connections(session.token, -1, self._clock())
         return self._leave_notice(session)
@@ -164,8 +195,11 @@ class Chat:
 
     async def create_channel(self, sid: str, raw_name: str) -> Channel:
         """Create a channel whose name nobody has taken (in any letter case)."""
-        self.named(sid)
+        session = self.named(sid)
         channel = Channel(clean_channel(raw_name))
+        if len(await self.backend.list_channels()) >= self.limits.max_channels:
+            raise TooManyChannels(f"This server allows at most {self.limits.max_channels:,} channels.")
+        _throttle(session.creations, "channels")
         if not await self.backend.add_channel(channel):
             raise ChannelExists(f"A channel named {channel.name!r} already exists.")
         return channel
@@ -220,6 +254,7 @@ class Chat:
         """Store a message from this connection's identity in its open channel."""
         session = self.named(sid)
         text = clean_message(raw_text)
+        _throttle(session.messages, "messages")
         channel = await self.channel(raw_channel)
         if session.channel is None or session.channel.key != channel.key:
             raise NotInChannel(f"Open #{channel.name} before posting to it.")
@@ -234,3 +269,12 @@ class Chat:
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)
         return message
+
+
+def _throttle(bucket: TokenBucket | None, what: str) -> None:
+    wait = bucket.take() if bucket is not None else 0.0
+    if wait > 0:
+        seconds = retry_after(wait)
+        raise RateLimited(
+            f"Slow down: too many {what} at once. Try again in {seconds:g} s.", retry_after=seconds
+        )

@@ -37,3 +37,21 @@ class NotInChannel(FlackError):
     """The connection posted to a channel it has not joined."""
 
     code = ErrorCode.NOT_IN_CHANNEL
+
+
+class RateLimited(FlackError):
+    """Too many actions too fast; ``retry_after`` says when to try again."""
+
+    code = ErrorCode.RATE_LIMITED
+
+
+class TooManyChannels(FlackError):
+    """The server holds as many channels as it allows."""
+
+    code = ErrorCode.TOO_MANY_CHANNELS
+
+
+class TooManyConnections(FlackError):
+    """Too many open connections from one address (the handshake is refused)."""
+
+    code = ErrorCode.TOO_MANY_CONNECTIONS

@@ -38,6 +38,17 @@ async def publish_file(sio: socketio.AsyncServer, message: Message, expired: lis
     await sio.emit(Event.MESSAGE, {"message": message.to_wire()}, room=room(message.channel))
 
 
+def client_address(environ: dict[str, Any]) -> str:
+    """The peer's IP address (python-engineio's ``REMOTE_ADDR`` is a placeholder)."""
+    scope = environ.get("asgi.scope")
+    if scope is not None and scope.get("client"):
+        return str(scope["client"][0])
+    request = environ.get("sanic.request")
+    if request is not None:
+        return str(request.ip)
+    return str(environ.get("REMOTE_ADDR", ""))
+
+
 def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
     """Attach Flack's event handlers to ``sio``."""
 
@@ -67,7 +78,13 @@ def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
 
     @sio.on("connect")
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        chat.connect(sid)
+        try:
+            chat.connect(sid, client_address(environ))
+        except ProtocolError as refusal:
+            # The client's connect_error carries {"message", "data": {"code"}}.
+            raise socketio.exceptions.ConnectionRefusedError(
+                refusal.message, {"code": str(refusal.code)}
+            ) from None
 
     @sio.on("disconnect")
     async def disconnect(sid: str, reason: Any = None) -> None:

@@ -1,0 +1,91 @@
+"""Abuse limits on a real server with small limits: rates, channel count, connections per address."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+import socketio
+
+from flack.testing import running_server
+from wire_support import Peer, unique
+
+SMALL = {
+    "FLACK_LOG_LEVEL": "warning",
+    "FLACK_MESSAGE_RATE": "2",
+    "FLACK_MESSAGE_BURST": "3",
+    "FLACK_CHANNEL_RATE": "0.5",
+    "FLACK_CHANNEL_BURST": "2",
+    "FLACK_MAX_CHANNELS": "5",
+    "FLACK_CONNECTIONS_PER_ADDRESS": "4",
+}
+
+
+@pytest.fixture(scope="module", params=["asgi", "sanic"])
+def small_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with running_server({**SMALL, "FLACK_INTEGRATION": request.param}) as url:
+        yield url
+
+
+@pytest.fixture
+async def make(small_url: str) -> AsyncIterator[Callable[[], Any]]:
+    made: list[Peer] = []
+
+    async def peer() -> Peer:
+        made.append(await Peer(small_url).connect())
+        return made[-1]
+
+    yield peer
+    for one in made:
+        await one.sio.disconnect()
+    await asyncio.sleep(0.2)  # let the server see them go before the next test counts
+
+
+async def test_limits(make) -> None:
+    # One test, in order: the channel limit is server-wide.
+    alice = await (await make()).named(unique("alice"))
+    first, second = unique("lim-"), unique("lim-")
+    await alice.ok("create_channel", {"channel": first})
+    await alice.ok("create_channel", {"channel": second})
+    ack = await alice.call("create_channel", {"channel": unique("lim-")})
+    assert ack["error"]["code"] == "rate_limited"
+    assert 0 < ack["error"]["retry_after"] <= 2.0
+    assert "Try again in" in ack["error"]["message"]
+
+    # Messages: a burst of 3, then about one every half second.
+    await alice.ok("join_channel", {"channel": first})
+    for i in range(3):
+        await alice.ok("send_message", {"channel": first, "text": f"m{i}"})
+    ack = await alice.call("send_message", {"channel": first, "text": "too fast"})
+    assert ack["error"]["code"] == "rate_limited" and 0 < ack["error"]["retry_after"] <= 0.5
+    await asyncio.sleep(ack["error"]["retry_after"])
+    await alice.ok("send_message", {"channel": first, "text": "after waiting"})
+    texts = [m["text"] for m in (await alice.ok("join_channel", {"channel": first}))["messages"]]
+    assert texts == ["m0", "m1", "m2", "after waiting"]  # the refused one was not stored
+
+    # Rates are per connection; the number of channels is per server.
+    bob = await (await make()).named(unique("bob"))
+    carol = await (await make()).named(unique("carol"))
+    await bob.ok("create_channel", {"channel": unique("lim-")})
+    await bob.ok("create_channel", {"channel": unique("lim-")})
+    await carol.ok("create_channel", {"channel": unique("lim-")})
+    ack = await carol.call("create_channel", {"channel": unique("lim-")})
+    assert ack["error"]["code"] == "too_many_channels" and "5" in ack["error"]["message"]
+    assert len((await carol.ok("list_channels"))["channels"]) == 5
+
+
+async def test_connections_per_address(make, small_url: str) -> None:
+    peers = [await make() for _ in range(4)]
+    refused = socketio.AsyncClient(reconnection=False)
+    reasons: list[Any] = []
+    refused.on("connect_error", reasons.append)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await refused.connect(small_url, transports=["websocket"], wait_timeout=5)
+    assert reasons[0]["data"] == {"code": "too_many_connections"}
+    assert "Too many connections" in reasons[0]["message"]
+    await peers[0].sio.disconnect()
+    await asyncio.sleep(0.3)
+    late = await make()  # room again
+    assert late.sio.connected
