@@ -14,7 +14,7 @@ from sanic import Sanic
 
 from flack import assets
 from flack.backends.memory import MemoryBackend
-from flack.config import MB, Settings, limits_of
+from flack.config import MB, Settings, limits_of, origins_of
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
@@ -52,12 +52,12 @@ def create_app(settings: Settings) -> Sanic:
         max_file_bytes=int(settings.max_file_mb * MB),
         total_bytes=int(settings.files_total_mb * MB),
     )
-    # cors_allowed_origins=None: python-socketio accepts browsers only from the
-    # origin that served the page (clients without an Origin header, such as
-    # python-socketio, are allowed).
+    # Browsers may open the socket only from the page's own origin (or one
+    # configured); clients without an Origin header, such as python-socketio,
+    # are allowed. This stops cross-site WebSocket hijacking.
     sio = socketio.AsyncServer(
         async_mode=settings.integration,
-        cors_allowed_origins=None,
+        cors_allowed_origins=sockets.origin_policy(origins_of(settings)),
         max_http_buffer_size=SOCKET_PAYLOAD_MAX,
     )
     app.ctx.sio = sio

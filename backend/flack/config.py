@@ -42,6 +42,9 @@ class Settings:
     channel_burst: int = 5
     max_channels: int = 1000
     connections_per_address: int = 100
+    # Extra browser origins allowed to open the socket, comma-separated
+    # ("https://chat.example.org"); the page's own origin is always allowed.
+    allowed_origins: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -80,6 +83,11 @@ def _convert(name: str, raw: str, kind: type) -> Any:
 
 
 MB = 1024 * 1024
+
+
+def origins_of(settings: Settings) -> tuple[str, ...]:
+    """The configured extra origins, without trailing slashes."""
+    return tuple(o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip())
 
 
 def limits_of(settings: Settings) -> Limits:

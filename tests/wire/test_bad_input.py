@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import socketio
 
 from wire_support import unique
 
@@ -65,11 +64,3 @@ async def test_malformed_payload_gets_coded_error(ready, event: str, payload: ob
     assert history == []
     sent = await peer.ok("send_message", {"channel": channel, "text": "still fine"})
     assert sent["message"]["text"] == "still fine"
-
-
-async def test_foreign_origin_handshake_is_refused(server_url: str) -> None:
-    client = socketio.AsyncClient(reconnection=False)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(
-            server_url, transports=["websocket"], headers={"Origin": "http://evil.example"}, wait_timeout=5
-        )

@@ -66,3 +66,19 @@ def test_assets_are_served_with_right_types(server_url: str, path: str, mime: st
 )
 def test_nothing_else_is_served(server_url: str, path: str) -> None:
     assert get(server_url + path)[0] == 404
+
+
+async def test_page_content_security_policy(server_url: str) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, http.get(server_url + "/") as response:
+        policy = response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ")}
+    assert directives["default-src"] == ["'self'"]
+    assert directives["connect-src"] == ["'self'"]
+    # Pyodide needs to compile WebAssembly and evaluate its own glue; never inline scripts.
+    assert set(directives["script-src"]) == {"'self'", "'wasm-unsafe-eval'", "'unsafe-eval'"}
+    assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    assert not any(source.startswith(("http", "*")) for values in directives.values() for source in values)

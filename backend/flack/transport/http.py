@@ -33,13 +33,34 @@ SECURITY_HEADERS = {
 }
 
 
-async def _send(path: Path | None) -> HTTPResponse:
+# The page may load and connect to its own origin only. Pyodide compiles
+# WebAssembly ('wasm-unsafe-eval'); PyScript adds style attributes and
+# elements at run time ('unsafe-inline' for styles only); previews and the
+# name dialog's data: favicon are images. No inline or foreign scripts.
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+async def _send(path: Path | None, extra: dict[str, str] | None = None) -> HTTPResponse:
     if path is None:
         raise NotFound("Not found")
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     # no-cache: revalidate each time (cheap 304s); content-hashed, immutable
     # URLs are a later optimisation.
-    return await file(path, mime_type=mime, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache", **(extra or {})}
+    return await file(path, mime_type=mime, headers=headers)
 
 
 def add_routes(app: Sanic, web: WebRoot) -> None:
@@ -47,7 +68,7 @@ def add_routes(app: Sanic, web: WebRoot) -> None:
 
     @app.get("/", name="index")
     async def index(request: Request) -> HTTPResponse:
-        return await _send(web.app_file("index.html"))
+        return await _send(web.app_file("index.html"), {"Content-Security-Policy": PAGE_POLICY})
 
     @app.get("/static/<relative:path>", name="static_file")
     async def static_file(request: Request, relative: str) -> HTTPResponse:
