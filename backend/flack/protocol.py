@@ -27,6 +27,8 @@ CHANNEL_MAX: Final = 40
 MESSAGE_MAX: Final = 4000
 HISTORY_LIMIT: Final = 100
 TOKEN_MAX: Final = 128
+# A client's own id for a message, so a retried send is stored only once.
+CLIENT_ID_MAX: Final = 64
 # Largest socket.io packet the server reads (bytes). Files go over HTTP, so
 # the socket only carries small JSON: a 4,000-character message is at most
 # ~24 KB even with every character escaped. Bigger packets close the connection.
@@ -299,13 +301,29 @@ def parse_channel(payload: object) -> str:
     return _text_field(_object(payload), "channel")
 
 
-def parse_send_message(payload: object) -> tuple[str, str]:
-    """``send_message``: ``{"channel": str, "text": str}`` -> (channel, text).
+def parse_join_channel(payload: object) -> tuple[str, int | None]:
+    """``join_channel``: ``{"channel": str, "since"?: int | null}`` -> (channel, since).
+
+    ``since`` is the last message id the client has seen in that channel.
+    """
+    data = _object(payload)
+    since = data.get("since")
+    if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        raise ProtocolError("The field 'since' must be a message id (a whole number, 0 or more).")
+    return _text_field(data, "channel"), since
+
+
+def parse_send_message(payload: object) -> tuple[str, str, str | None]:
+    """``send_message``: ``{"channel": str, "text": str, "client_id"?: str | null}``
+    -> (channel, text, client_id).
 
     There is deliberately no sender field: the server knows who is talking.
     """
     data = _object(payload)
-    return _text_field(data, "channel"), _text_field(data, "text")
+    client_id = data.get("client_id")
+    if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX):
+        raise ProtocolError(f"The field 'client_id' must be text of 1 to {CLIENT_ID_MAX} characters.")
+    return _text_field(data, "channel"), _text_field(data, "text"), client_id
 
 
 def parse_start_upload(payload: object) -> tuple[str, str, int, str]:

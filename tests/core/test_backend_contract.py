@@ -52,6 +52,16 @@ class TestBackendContract:
         assert await backend.expire_file("a", 99) is None
         assert await backend.expire_file("nope", shared.id) is None
 
+    async def test_sent_messages_are_recalled_by_token_and_client_id(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("general"))
+        sent, _ = await backend.append_message("general", "Ada", "hi", "t", sent_by="tok", client_id="c1")
+        assert sent.client_id == "c1"
+        assert await backend.recall_sent("tok", "c1") == sent
+        assert await backend.recall_sent("tok", "c2") is None
+        assert await backend.recall_sent("other", "c1") is None  # ids are per identity
+        plain, _ = await backend.append_message("general", "Ada", "no id", "t")
+        assert plain.client_id is None
+
     async def test_bind_name_is_exclusive(self, backend: StateBackend) -> None:
         ada = await backend.bind_name("t1", "Ada", 1.0)
         assert ada is not None and ada.name == "Ada"

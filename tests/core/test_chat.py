@@ -191,9 +191,9 @@ async def test_post_sets_sender_time_and_increasing_ids(chat: Chat, clock: Clock
     await named(chat, "a", "Ada")
     await chat.create_channel("a", "general")
     await chat.join("a", "general")
-    first = await chat.post("a", "general", "  hi \r\nthere\x07 ")
+    first = (await chat.post("a", "general", "  hi \r\nthere\x07 ")).message
     clock.now += 1
-    second = await chat.post("a", "General", "again")
+    second = (await chat.post("a", "General", "again")).message
     assert (first.sender, first.text, first.time) == ("Ada", "hi \nthere", iso_utc(1_800_000_000.0))
     assert second.id == first.id + 1
 
@@ -241,3 +241,57 @@ async def test_disconnect_leaves_channel_and_frees_presence(chat: Chat, clock: C
     assert identity is not None and identity.connections == 0
     assert chat.sessions_in("general") == []
     assert await chat.disconnect("a") is None
+
+
+async def test_retried_send_with_client_id_is_stored_once(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    first = await chat.post("a", "general", "hello", "cid-1")
+    again = await chat.post("a", "general", "hello", "cid-1")
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert again.message == first.message and first.message.client_id == "cid-1"
+    other = await chat.post("a", "general", "hello", "cid-2")
+    assert other.message.id == first.message.id + 1
+    channel = chat.session("a").channel
+    assert [m.text for m in await chat.history(channel)] == ["hello", "hello"]
+
+
+async def test_retry_after_reconnect_is_recognised_by_identity(chat: Chat) -> None:
+    token = await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    first = await chat.post("a", "general", "hello", "cid-1")
+    await chat.disconnect("a")
+    await named(chat, "a2", "Ada", token)  # the same person, a new connection
+    await chat.join("a2", "general")
+    assert (await chat.post("a2", "general", "hello", "cid-1")).message == first.message
+
+
+async def test_catch_up_returns_exactly_what_was_missed(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    channel = await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    for n in range(1, 11):
+        await chat.post("a", "general", f"m{n}")
+    assert [m.id for m in (await chat.catch_up(channel, None)).messages] == list(range(1, 11))
+    caught = await chat.catch_up(channel, 7)
+    assert ([m.id for m in caught.messages], caught.gap) == ([8, 9, 10], False)
+    caught = await chat.catch_up(channel, 10)
+    assert (caught.messages, caught.gap) == ([], False)
+    caught = await chat.catch_up(channel, 0)
+    assert (len(caught.messages), caught.gap) == (10, False)
+
+
+async def test_catch_up_reports_a_gap_older_than_the_history(chat: Chat) -> None:
+    await named(chat, "a", "Ada")
+    channel = await chat.create_channel("a", "general")
+    await chat.join("a", "general")
+    for n in range(1, 131):
+        await chat.post("a", "general", f"m{n}")
+    caught = await chat.catch_up(channel, 20)  # 21..30 are gone
+    assert caught.gap and [m.id for m in caught.messages] == list(range(31, 131))
+    caught = await chat.catch_up(channel, 30)  # exactly at the edge: nothing lost
+    assert not caught.gap and len(caught.messages) == 100
+    caught = await chat.catch_up(channel, 500)  # ids started over (restart without state)
+    assert caught.gap and len(caught.messages) == 100

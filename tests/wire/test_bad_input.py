@@ -30,6 +30,12 @@ def cases() -> list[tuple[str, object, str]]:
         ("create_channel", {"channel": "x" * 41}, "channel_invalid"),
         ("create_channel", {"channel": "a" * 60_000}, "channel_invalid"),  # just under the packet cap
         ("join_channel", {"channel": 1}, "bad_payload"),
+        ("join_channel", {"channel": "general", "since": -1}, "bad_payload"),
+        ("join_channel", {"channel": "general", "since": "5"}, "bad_payload"),
+        ("join_channel", {"channel": "general", "since": True}, "bad_payload"),
+        ("send_message", {"channel": "general", "text": "x", "client_id": 5}, "bad_payload"),
+        ("send_message", {"channel": "general", "text": "x", "client_id": ""}, "bad_payload"),
+        ("send_message", {"channel": "general", "text": "x", "client_id": "c" * 65}, "bad_payload"),
         ("send_message", {"channel": "general"}, "bad_payload"),
         ("send_message", {"channel": "general", "text": None}, "bad_payload"),
         ("send_message", {"channel": "general", "text": "   "}, "message_invalid"),

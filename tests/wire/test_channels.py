@@ -77,7 +77,7 @@ async def test_message_shape_and_server_time(peers) -> None:
     await peer.ok("create_channel", {"channel": channel})
     await peer.ok("join_channel", {"channel": channel})
     message = (await peer.ok("send_message", {"channel": channel, "text": " <b>hi</b> "}))["message"]
-    assert set(message) == {"id", "channel", "sender", "text", "time", "file"}
+    assert set(message) == {"id", "channel", "sender", "text", "time", "file", "client_id"}
     assert message["file"] is None  # a text message, not a shared file
     assert message["text"] == "<b>hi</b>"  # stored as text, never interpreted
     assert message["channel"] == channel and message["id"] == 1

@@ -37,11 +37,24 @@ class StateBackend(ABC):
 
     @abstractmethod
     async def append_message(
-        self, key: str, sender: str, text: str, time: str, file: FileInfo | None = None
+        self,
+        key: str,
+        sender: str,
+        text: str,
+        time: str,
+        file: FileInfo | None = None,
+        sent_by: str | None = None,
+        client_id: str | None = None,
     ) -> tuple[Message, Message | None]:
         """Store a message with the channel's next id; keep only the newest
         ``history_limit``. Returns the stored message and the one that fell
-        out of the history, if any. The channel must exist."""
+        out of the history, if any. The channel must exist. With ``client_id``
+        it is remembered for :meth:`recall_sent` under ``(sent_by, client_id)``."""
+
+    @abstractmethod
+    async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
+        """The message this identity token already sent with this client id,
+        if it is still remembered (at least the most recent 10,000 sends)."""
 
     @abstractmethod
     async def expire_file(self, key: str, message_id: int) -> Message | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import replace
 
 from flack.backends.base import StateBackend
 from flack.core.models import Channel, FileInfo, Identity, Message
+
+SENT_REMEMBERED = 10_000
 
 
 class _ChannelState:
@@ -28,6 +30,8 @@ class MemoryBackend(StateBackend):
         self._channels: dict[str, _ChannelState] = {}
         self._identities: dict[str, Identity] = {}  # token -> identity
         self._holders: dict[str, str] = {}  # folded name -> token
+        # (token, client_id) -> message, oldest first, bounded.
+        self._sent: OrderedDict[tuple[str, str], Message] = OrderedDict()
 
     async def add_channel(self, channel: Channel) -> bool:
         if channel.key in self._channels:
@@ -43,15 +47,29 @@ class MemoryBackend(StateBackend):
         return [state.channel for state in self._channels.values()]
 
     async def append_message(
-        self, key: str, sender: str, text: str, time: str, file: FileInfo | None = None
+        self,
+        key: str,
+        sender: str,
+        text: str,
+        time: str,
+        file: FileInfo | None = None,
+        sent_by: str | None = None,
+        client_id: str | None = None,
     ) -> tuple[Message, Message | None]:
         state = self._channels[key]
         state.last_id += 1
-        message = Message(state.last_id, state.channel.name, sender, text, time, file)
+        message = Message(state.last_id, state.channel.name, sender, text, time, file, client_id)
+        if sent_by is not None and client_id is not None:
+            self._sent[(sent_by, client_id)] = message
+            if len(self._sent) > SENT_REMEMBERED:
+                self._sent.popitem(last=False)
         full = len(state.messages) == state.messages.maxlen
         dropped = state.messages[0] if full else None
         state.messages.append(message)
         return message, dropped
+
+    async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
+        return self._sent.get((sent_by, client_id))
 
     async def expire_file(self, key: str, message_id: int) -> Message | None:
         state = self._channels.get(key)

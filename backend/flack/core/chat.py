@@ -73,6 +73,22 @@ class JoinResult:
     joined: Notice | None
 
 
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Messages for a (re)joining client; ``gap``: some it missed are gone."""
+
+    messages: list[Message]
+    gap: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A stored message; ``duplicate`` if it had been stored before (a retry)."""
+
+    message: Message
+    duplicate: bool
+
+
 class Chat:
     """The chat's use cases, over a ``StateBackend``."""
 
@@ -236,6 +252,23 @@ class Chat:
         """The channel's kept messages, oldest first (at most the history limit)."""
         return await self.backend.history(channel.key)
 
+    async def catch_up(self, channel: Channel, since: int | None) -> CatchUp:
+        """What a client that last saw message ``since`` has missed.
+
+        Exactly the newer messages, in order; if some of them already left
+        the history (or the channel's ids started over, after a restart
+        without a state file), the whole kept history with ``gap`` set.
+        """
+        kept = await self.backend.history(channel.key)
+        if since is None:
+            return CatchUp(kept, gap=False)
+        newer = [m for m in kept if m.id > since]
+        last = kept[-1].id if kept else 0
+        if since > last:
+            return CatchUp(kept, gap=True)  # ids started over: all of it is new
+        first = kept[0].id if kept else last + 1
+        return CatchUp(newer, gap=first > since + 1)
+
     def leave(self, sid: str) -> Notice | None:
         """Close the open channel; returns the leave notice, if one was open."""
         session = self._sessions[sid]
@@ -250,21 +283,39 @@ class Chat:
 
     # -- messages --------------------------------------------------------------
 
-    async def post(self, sid: str, raw_channel: str, raw_text: str) -> Message:
-        """Store a message from this connection's identity in its open channel."""
+    async def post(self, sid: str, raw_channel: str, raw_text: str, client_id: str | None = None) -> Posted:
+        """Store a message from this connection's identity in its open channel.
+
+        A retry (same identity, same ``client_id``) stores nothing and returns
+        the first one with ``duplicate`` set: each message appears once.
+        """
         session = self.named(sid)
+        if client_id is not None and session.token is not None:
+            earlier = await self.backend.recall_sent(session.token, client_id)
+            if earlier is not None:
+                return Posted(earlier, duplicate=True)
         text = clean_message(raw_text)
         _throttle(session.messages, "messages")
         channel = await self.channel(raw_channel)
         if session.channel is None or session.channel.key != channel.key:
             raise NotInChannel(f"Open #{channel.name} before posting to it.")
         assert session.name is not None
-        return await self.append(channel, session.name, text)
+        message = await self.append(channel, session.name, text, sent_by=session.token, client_id=client_id)
+        return Posted(message, duplicate=False)
 
-    async def append(self, channel: Channel, sender: str, text: str, file: FileInfo | None = None) -> Message:
+    async def append(
+        self,
+        channel: Channel,
+        sender: str,
+        text: str,
+        file: FileInfo | None = None,
+        *,
+        sent_by: str | None = None,
+        client_id: str | None = None,
+    ) -> Message:
         """Store a message as given (callers decide sender and checks)."""
         message, dropped = await self.backend.append_message(
-            channel.key, sender, text, iso_utc(self._clock()), file
+            channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id
         )
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)

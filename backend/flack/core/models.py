@@ -66,6 +66,8 @@ class Message:
     text: str
     time: str
     file: FileInfo | None = None
+    # The sender's own id for it (``send_message``'s ``client_id``), if given.
+    client_id: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """The protocol's message object."""
@@ -76,6 +78,7 @@ class Message:
             "text": self.text,
             "time": self.time,
             "file": self.file.to_wire() if self.file else None,
+            "client_id": self.client_id,
         }
 
 

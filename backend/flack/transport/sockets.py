@@ -133,15 +133,22 @@ def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
 
     @event(Event.JOIN_CHANNEL)
     async def join_channel(sid: str, payload: object) -> Ack:
-        result = await chat.join(sid, protocol.parse_channel(payload))
+        name, since = protocol.parse_join_channel(payload)
+        result = await chat.join(sid, name)
         if result.left is not None:
             await sio.leave_room(sid, room(result.left.channel))
             await announce(result.left, skip_sid=sid)
         await sio.enter_room(sid, room(result.channel.name))
         await announce(result.joined, skip_sid=sid)
         # Read the history only now that live delivery has started (see Chat.join).
-        messages = await chat.history(result.channel)
-        return ok_ack({"channel": result.channel.to_wire(), "messages": [m.to_wire() for m in messages]})
+        caught = await chat.catch_up(result.channel, since)
+        return ok_ack(
+            {
+                "channel": result.channel.to_wire(),
+                "messages": [m.to_wire() for m in caught.messages],
+                "gap": caught.gap,
+            }
+        )
 
     @event(Event.LEAVE_CHANNEL)
     async def leave_channel(sid: str, payload: object) -> Ack:
@@ -154,11 +161,12 @@ def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
 
     @event(Event.SEND_MESSAGE)
     async def send_message(sid: str, payload: object) -> Ack:
-        channel, text = protocol.parse_send_message(payload)
-        message = await chat.post(sid, channel, text)
-        wire = message.to_wire()
-        await sio.emit(Event.MESSAGE, {"message": wire}, room=room(message.channel))
-        return ok_ack({"message": wire})
+        channel, text, client_id = protocol.parse_send_message(payload)
+        posted = await chat.post(sid, channel, text, client_id)
+        wire = posted.message.to_wire()
+        if not posted.duplicate:  # a retry was delivered the first time
+            await sio.emit(Event.MESSAGE, {"message": wire}, room=room(posted.message.channel))
+        return ok_ack({"message": wire, "duplicate": posted.duplicate})
 
     @event(Event.START_UPLOAD)
     async def start_upload(sid: str, payload: object) -> Ack:
