@@ -63,3 +63,93 @@ class Peer:
                         return data
                 self._arrived.clear()
                 await self._arrived.wait()
+
+
+class ResumingClient:
+    """A client that follows the delivery protocol the way the browser does.
+
+    It reclaims its name with its token after every (re)connect, rejoins its
+    channel with ``since`` (the last id it saw), drops repeats by id, and
+    retries each send with the same ``client_id`` until acknowledged.
+    """
+
+    def __init__(self, url: str, name: str, channel: str) -> None:
+        self.url, self.name, self.channel = url, name, channel
+        self.sio = socketio.AsyncClient(
+            reconnection=True, reconnection_delay=0.2, reconnection_delay_max=1, randomization_factor=0.5
+        )
+        self.token: str | None = None
+        self.seen: dict[int, dict[str, Any]] = {}
+        self.gaps = 0
+        self.told = 0
+        self.resumed_at: list[float] = []
+        self.ready = asyncio.Event()
+        self._resuming: asyncio.Task[None] | None = None
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("message", self._on_message)
+        self.sio.on("server_closing", self._on_closing)
+
+    @property
+    def last_id(self) -> int:
+        return max(self.seen, default=0)
+
+    async def start(self) -> ResumingClient:
+        await self.sio.connect(self.url, transports=["websocket"], wait_timeout=5)
+        async with asyncio.timeout(10):
+            await self.ready.wait()
+        return self
+
+    async def _on_connect(self) -> None:
+        # Calls wait for acks that this same handler's loop receives: resume in a task.
+        self._resuming = asyncio.create_task(self._resume())
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        self.ready.clear()
+
+    async def _on_closing(self, data: Any) -> None:
+        self.told += 1
+
+    async def _on_message(self, data: dict[str, Any]) -> None:
+        message = data["message"]
+        if message["channel"] == self.channel:
+            self.seen.setdefault(message["id"], message)
+
+    async def _resume(self) -> None:
+        try:
+            claim = await self.sio.call("claim_name", {"name": self.name, "token": self.token}, timeout=5)
+            assert claim["ok"], claim
+            self.token = claim["data"]["token"]
+            payload: dict[str, Any] = {"channel": self.channel}
+            if self.seen:
+                payload["since"] = self.last_id
+            joined = await self.sio.call("join_channel", payload, timeout=5)
+            assert joined["ok"], joined
+            self.gaps += joined["data"]["gap"]
+            for message in joined["data"]["messages"]:
+                self.seen.setdefault(message["id"], message)
+            self.resumed_at.append(asyncio.get_running_loop().time())
+            self.ready.set()
+        except Exception:  # the connection dropped again; the next connect resumes
+            pass
+
+    async def send(self, text: str, client_id: str, attempts: int = 100) -> dict[str, Any]:
+        """Send until acknowledged (bounded); returns the stored message."""
+        for _ in range(attempts):
+            try:
+                async with asyncio.timeout(10):
+                    await self.ready.wait()
+                ack = await self.sio.call(
+                    "send_message", {"channel": self.channel, "text": text, "client_id": client_id}, timeout=3
+                )
+                if ack["ok"]:
+                    message: dict[str, Any] = ack["data"]["message"]
+                    self.seen.setdefault(message["id"], message)
+                    return message
+            except (socketio.exceptions.SocketIOError, TimeoutError):
+                pass
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{self.name} could not send {client_id}")
+
+    async def close(self) -> None:
+        await self.sio.disconnect()

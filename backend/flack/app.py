@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import logging
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,8 @@ from flack.config import MB, Settings, limits_of, origins_of
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
-from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX
+from flack.persist import load_state, save_state
+from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event
 from flack.transport import files, http, sockets
 
 log = logging.getLogger("flack")
@@ -38,10 +41,12 @@ def create_app(settings: Settings) -> Sanic:
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.ctx.settings = settings
+    backend = MemoryBackend(HISTORY_LIMIT)
+    state_file = Path(settings.state_file) if settings.state_file else None
+    if state_file is not None and load_state(state_file, backend):
+        log.info("state read from %s", state_file)
     chat = app.ctx.chat = Chat(
-        MemoryBackend(HISTORY_LIMIT),
-        name_idle_seconds=settings.name_idle_seconds,
-        limits=limits_of(settings),
+        backend, name_idle_seconds=settings.name_idle_seconds, limits=limits_of(settings)
     )
     temporary = not settings.files_dir
     root = Path(tempfile.mkdtemp(prefix="flack-files-") if temporary else settings.files_dir)
@@ -69,19 +74,59 @@ def create_app(settings: Settings) -> Sanic:
     else:
         app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
 
+    def save() -> None:
+        if state_file is not None:
+            size = save_state(state_file, backend, time.time())
+            log.debug("state saved to %s (%d bytes)", state_file, size)
+
+    app.ctx.save_state = save
+    app.ctx.closing = False
+
     @app.after_server_start
     async def start_janitor(app: Sanic, _: Any = None) -> None:
-        app.ctx.janitor = asyncio.get_running_loop().create_task(_janitor(chat, sharing))
+        loop = asyncio.get_running_loop()
+        app.ctx.janitor = loop.create_task(_janitor(chat, sharing))
+        if state_file is not None:
+            app.ctx.saver = loop.create_task(_save_every(settings.state_interval, save))
 
     @app.before_server_stop
     async def stop_janitor(app: Sanic, _: Any = None) -> None:
         app.ctx.janitor.cancel()
+        if state_file is not None:
+            app.ctx.saver.cancel()
+        await closing(app)
 
     @app.after_server_stop
     async def remove_files(app: Sanic, _: Any = None) -> None:
         store.close(remove_root=temporary)
 
     return app
+
+
+async def closing(app: Sanic) -> None:
+    """Shutting down: tell every client (they reconnect and catch up), then
+    save the state. Runs once, however shutdown began."""
+    if app.ctx.closing:
+        return
+    app.ctx.closing = True
+    try:
+        async with asyncio.timeout(2):
+            await app.ctx.sio.emit(
+                Event.SERVER_CLOSING, {"message": "The server is restarting; reconnecting shortly."}
+            )
+    except Exception:  # telling is a courtesy; saving is what matters
+        log.warning("could not tell every client about the shutdown")
+    app.ctx.save_state()
+
+
+async def _save_every(interval: float, save: Callable[[], None]) -> None:
+    # After a crash, at most the last interval is lost.
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            save()
+        except Exception:  # a full disk must not stop the chat; the next try may work
+            log.exception("saving the state failed")
 
 
 async def _janitor(chat: Chat, sharing: Sharing) -> None:
@@ -110,13 +155,37 @@ def serve(settings: Settings) -> None:
     if settings.integration == "sanic":
         app.run(host=settings.host, port=settings.port, single_process=True, access_log=False)
     else:
-        import uvicorn
+        _serve_asgi(app, settings)
 
-        uvicorn.run(
-            app.ctx.asgi,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            access_log=False,
-            lifespan="on",
-        )
+
+def _serve_asgi(app: Sanic, settings: Settings) -> None:
+    import uvicorn
+
+    class FlackServer(uvicorn.Server):
+        """uvicorn, but on SIGTERM/SIGINT the clients are told and the state is
+        saved *before* connections close (Sanic's stop hooks run after)."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit or app.ctx.closing:
+                return super().handle_exit(sig, frame)
+            loop = asyncio.get_event_loop()
+
+            async def close_then_exit() -> None:
+                try:
+                    await closing(app)
+                finally:
+                    self.should_exit = True
+
+            loop.call_soon_threadsafe(lambda: loop.create_task(close_then_exit()))
+
+    config = uvicorn.Config(
+        app.ctx.asgi,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="on",
+        # Open websockets must not hold the exit: clients reconnect anyway.
+        timeout_graceful_shutdown=2,
+    )
+    FlackServer(config).run()

@@ -53,5 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from flack.app import serve  # import the server stack only when serving
 
-    serve(settings)
+    try:
+        serve(settings)
+    except ValueError as error:  # e.g. a damaged state file: refuse rather than start empty
+        print(f"flack: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -45,6 +45,10 @@ class Settings:
     # Extra browser origins allowed to open the socket, comma-separated
     # ("https://chat.example.org"); the page's own origin is always allowed.
     allowed_origins: str = ""
+    # Optional state file: the chat survives restarts (written atomically on
+    # shutdown and every state_interval seconds, read at start).
+    state_file: str = ""
+    state_interval: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -70,6 +74,8 @@ class Settings:
         for name in (*numbers, "connections_per_address"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"FLACK_{name.upper()} must be positive")
+        if self.state_interval <= 0:
+            raise ValueError("FLACK_STATE_INTERVAL must be positive")
         if self.max_file_mb <= 0 or self.files_total_mb <= 0:
             raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
         return self

@@ -60,6 +60,7 @@ class Event(StrEnum):
     MESSAGE = "message"
     NOTICE = "notice"
     FILE_EXPIRED = "file_expired"
+    SERVER_CLOSING = "server_closing"
 
 
 CLIENT_EVENTS: Final = frozenset(

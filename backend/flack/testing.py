@@ -51,12 +51,14 @@ def server_process(
     timeout: float = 30.0,
     args: tuple[str, ...] = (),
     prefix: tuple[str, ...] = (),
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like :func:`running_server`, also yielding the process (for CPU figures).
 
-    ``prefix`` goes before the command, e.g. ``("taskset", "-c", "0")``.
+    ``prefix`` goes before the command, e.g. ``("taskset", "-c", "0")``;
+    ``port`` restarts a server where clients expect it (default: a free one).
     """
-    port = free_port()
+    port = port or free_port()
     child_env = {**os.environ, **GENEROUS_LIMITS, **(env or {}), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [*prefix, sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from dataclasses import replace
+from typing import Any
 
 from flack.backends.base import StateBackend
 from flack.core.models import Channel, FileInfo, Identity, Message
+
+# Bump when the snapshot's shape changes; older snapshots are refused, not misread.
+SNAPSHOT_VERSION = 1
 
 SENT_REMEMBERED = 10_000
 
@@ -126,3 +130,99 @@ class MemoryBackend(StateBackend):
             for identity in self._identities.values()
             if identity.connections == 0 and identity.last_seen < seen_before
         ]
+
+    # -- snapshots (the optional state file) ------------------------------------
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """Everything, as JSON-ready data. Identities connected now count as
+        seen now, so their names stay reserved across a restart."""
+        sent_ids = {(m.channel, m.id): key for key, m in self._sent.items()}
+        return {
+            "version": SNAPSHOT_VERSION,
+            "channels": [
+                {
+                    "name": state.channel.name,
+                    "last_id": state.last_id,
+                    "messages": [_message_data(m) for m in state.messages],
+                }
+                for state in self._channels.values()
+            ],
+            "identities": [
+                {"token": i.token, "name": i.name, "last_seen": now if i.connections else i.last_seen}
+                for i in self._identities.values()
+            ],
+            "sent": [[token, cid, channel, mid] for (channel, mid), (token, cid) in sent_ids.items()],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace everything with a snapshot (``ValueError`` if it is not one).
+
+        Shared files do not survive a restart (their folder is emptied), so
+        restored file messages say their file expired.
+        """
+        if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"not a Flack state snapshot (version {SNAPSHOT_VERSION})")
+        try:
+            channels: dict[str, _ChannelState] = {}
+            by_id: dict[tuple[str, int], Message] = {}
+            for item in data["channels"]:
+                state = _ChannelState(Channel(str(item["name"])), self.history_limit)
+                state.last_id = int(item["last_id"])
+                for raw in item["messages"]:
+                    message = _message_from(raw, state.channel.name)
+                    state.messages.append(message)
+                    by_id[(message.channel, message.id)] = message
+                channels[state.channel.key] = state
+            identities = {
+                str(i["token"]): Identity(str(i["token"]), str(i["name"]), 0, float(i["last_seen"]))
+                for i in data["identities"]
+            }
+            sent: OrderedDict[tuple[str, str], Message] = OrderedDict()
+            for token, cid, channel, mid in data["sent"]:
+                kept = by_id.get((str(channel), int(mid)))
+                if kept is not None:
+                    sent[(str(token), str(cid))] = kept
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"damaged state snapshot: {error!r}") from None
+        self._channels = channels
+        self._identities = identities
+        self._holders = {identity.key: token for token, identity in identities.items()}
+        self._sent = sent
+
+
+def _message_data(message: Message) -> dict[str, Any]:
+    data = message.to_wire()
+    del data["channel"]  # implied by where it is stored
+    if message.file is not None:
+        data["file"] = {
+            "id": message.file.id,
+            "name": message.file.name,
+            "size": message.file.size,
+            "kind": message.file.kind,
+            "preview": message.file.preview,
+        }
+    return data
+
+
+def _message_from(raw: dict[str, Any], channel: str) -> Message:
+    shared = raw.get("file")
+    file = None
+    if shared is not None:
+        file = FileInfo(
+            str(shared["id"]),
+            str(shared["name"]),
+            int(shared["size"]),
+            str(shared["kind"]),
+            bool(shared["preview"]),
+            expired=True,
+        )
+    client_id = raw.get("client_id")
+    return Message(
+        int(raw["id"]),
+        channel,
+        str(raw["sender"]),
+        str(raw["text"]),
+        str(raw["time"]),
+        file,
+        str(client_id) if client_id is not None else None,
+    )

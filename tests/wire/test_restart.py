@@ -1,0 +1,122 @@
+"""Restarts lose nothing: graceful shutdown, a crash within the save interval, and a 50-client drill."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from flack.testing import free_port, server_process
+from wire_support import Peer, ResumingClient, unique
+
+
+@pytest.mark.parametrize("integration", ["asgi", "sanic"])
+async def test_sigterm_tells_clients_saves_state_and_exits_promptly(tmp_path: Path, integration: str) -> None:
+    state = tmp_path / "state.json"
+    env = {"FLACK_STATE_FILE": str(state), "FLACK_INTEGRATION": integration, "FLACK_LOG_LEVEL": "warning"}
+    with server_process(env) as (url, process):
+        peer = await (await Peer(url).connect()).named("ada")
+        await peer.ok("create_channel", {"channel": "general"})
+        await peer.ok("join_channel", {"channel": "general"})
+        await peer.ok("send_message", {"channel": "general", "text": "keep me", "client_id": "k1"})
+        process.send_signal(signal.SIGTERM)
+        await peer.wait_for("server_closing")
+        returncode = await asyncio.to_thread(process.wait, 5)  # the issue's bound: within 5 s
+        assert returncode == 0
+        await peer.sio.disconnect()
+    saved = json.loads(state.read_text())
+    assert [m["text"] for m in saved["channels"][0]["messages"]] == ["keep me"]
+    with server_process(env) as (url, _):
+        back = await Peer(url).connect()
+        claimed = await back.ok("claim_name", {"name": "ada", "token": peer.token})
+        assert claimed["name"] == "ada"  # the name is still theirs
+        history = (await back.ok("join_channel", {"channel": "general"}))["messages"]
+        assert [m["text"] for m in history] == ["keep me"]
+        retry = await back.ok("send_message", {"channel": "general", "text": "keep me", "client_id": "k1"})
+        assert retry["duplicate"] is True  # a retry across the restart is still recognised
+        await back.sio.disconnect()
+
+
+async def test_a_crash_loses_at_most_the_last_interval(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    env = {"FLACK_STATE_FILE": str(state), "FLACK_STATE_INTERVAL": "0.3", "FLACK_LOG_LEVEL": "warning"}
+    with server_process(env) as (url, process):
+        peer = await (await Peer(url).connect()).named("ada")
+        await peer.ok("create_channel", {"channel": "general"})
+        await peer.ok("join_channel", {"channel": "general"})
+        await peer.ok("send_message", {"channel": "general", "text": "saved by the timer"})
+        for _ in range(50):  # bounded: wait for a periodic save that includes it
+            if state.exists() and "saved by the timer" in state.read_text():
+                break
+            await asyncio.sleep(0.1)
+        process.kill()  # no goodbye, no shutdown hooks
+        process.wait(5)
+        await peer.sio.disconnect()
+    with server_process(env) as (url, _):
+        back = await (await Peer(url).connect()).named("bob")
+        history = (await back.ok("join_channel", {"channel": "general"}))["messages"]
+        assert [m["text"] for m in history] == ["saved by the timer"]
+        await back.sio.disconnect()
+
+
+async def test_restart_drill_50_clients_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    env = {"FLACK_STATE_FILE": str(state), "FLACK_STATE_INTERVAL": "1", "FLACK_LOG_LEVEL": "warning"}
+    port = free_port()
+    channels = [unique("drill-") for _ in range(5)]
+    sent: dict[str, set[str]] = {channel: set() for channel in channels}
+
+    async def send_round(clients: list[ResumingClient], label: str) -> None:
+        async def one(client: ResumingClient) -> None:
+            client_id = f"{client.name}-{label}"
+            await client.send(f"{label} from {client.name}", client_id)
+            sent[client.channel].add(client_id)
+
+        await asyncio.gather(*(one(c) for c in clients))
+
+    with server_process(env, port=port) as (url, process):
+        setup = await (await Peer(url).connect()).named(unique("setup"))
+        for channel in channels:
+            await setup.ok("create_channel", {"channel": channel})
+        await setup.sio.disconnect()
+        clients = [
+            await ResumingClient(url, unique("drill"), channels[n % len(channels)]).start() for n in range(50)
+        ]
+        await send_round(clients, "before")
+        # Sends are in flight while the server goes down: they are retried after the restart.
+        during = asyncio.create_task(send_round(clients, "during"))
+        await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(process.wait, 5)
+    down_at = asyncio.get_running_loop().time()
+    with server_process(env, port=port) as (url, _):
+        try:
+            async with asyncio.timeout(15):
+                await during
+            await send_round(clients, "after")
+            # Every client reconnected and caught up within 10 s of the server going down.
+            resumed = [c.resumed_at[-1] - down_at for c in clients]
+            assert all(c.told == 1 for c in clients)
+            assert max(resumed) < 10, max(resumed)
+            # Live delivery of the last round: give it a bounded moment.
+            for _ in range(50):
+                if all(len(c.seen) >= len(sent[c.channel]) for c in clients):
+                    break
+                await asyncio.sleep(0.1)
+            observer = await (await Peer(url).connect()).named(unique("observer"))
+            for channel in channels:
+                history = (await observer.ok("join_channel", {"channel": channel}))["messages"]
+                ids = [m["client_id"] for m in history]
+                assert len(ids) == len(set(ids)), "a message was stored twice"
+                assert set(ids) == sent[channel], "a message went missing"
+            for client in clients:
+                got = [m["client_id"] for m in client.seen.values()]
+                assert sorted(got) == sorted(sent[client.channel]), client.name  # 0 missing, 0 duplicated
+                assert client.gaps == 0
+            await observer.sio.disconnect()
+        finally:
+            await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    assert sum(len(s) for s in sent.values()) == 150
