@@ -86,12 +86,14 @@ def create_app(settings: Settings) -> Sanic:
     async def start_janitor(app: Sanic, _: Any = None) -> None:
         loop = asyncio.get_running_loop()
         app.ctx.janitor = loop.create_task(_janitor(chat, sharing))
+        app.ctx.reaper = loop.create_task(_reap_every(1.0, app.ctx.sio))
         if state_file is not None:
             app.ctx.saver = loop.create_task(_save_every(settings.state_interval, save))
 
     @app.before_server_stop
     async def stop_janitor(app: Sanic, _: Any = None) -> None:
         app.ctx.janitor.cancel()
+        app.ctx.reaper.cancel()
         if state_file is not None:
             app.ctx.saver.cancel()
         await closing(app)
@@ -127,6 +129,17 @@ async def _save_every(interval: float, save: Callable[[], None]) -> None:
             save()
         except Exception:  # a full disk must not stop the chat; the next try may work
             log.exception("saving the state failed")
+
+
+async def _reap_every(interval: float, sio: socketio.AsyncServer) -> None:
+    # Dead connections are reaped by engine.io's ping timeout; this catches
+    # live ones that stopped reading.
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await sockets.reap_slow_readers(sio)
+        except Exception:
+            log.exception("reaping slow readers failed")
 
 
 async def _janitor(chat: Chat, sharing: Sharing) -> None:

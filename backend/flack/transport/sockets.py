@@ -60,6 +60,28 @@ def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any
     return check
 
 
+# Packets waiting for one client that does not read. A healthy client drains
+# its queue within milliseconds; past this, it is cut off (and its queue
+# freed) rather than let it grow server memory without bound.
+MAX_QUEUED_PACKETS = 1000
+
+
+async def reap_slow_readers(sio: socketio.AsyncServer, max_queued: int = MAX_QUEUED_PACKETS) -> int:
+    """Disconnect clients whose outgoing queue is longer than ``max_queued``."""
+    reaped = 0
+    for socket in list(sio.eio.sockets.values()):
+        if socket.closed or socket.queue.qsize() <= max_queued:
+            continue
+        reaped += 1
+        log.warning("disconnecting a client that stopped reading (%d packets queued)", socket.queue.qsize())
+        # Drop what it will never read, then close without sending more.
+        while not socket.queue.empty():
+            socket.queue.get_nowait()
+            socket.queue.task_done()
+        await socket.close(wait=False, abort=True)
+    return reaped
+
+
 def client_address(environ: dict[str, Any]) -> str:
     """The peer's IP address (python-engineio's ``REMOTE_ADDR`` is a placeholder)."""
     scope = environ.get("asgi.scope")
