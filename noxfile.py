@@ -60,6 +60,13 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """1,000 websocket clients for 60 s (pass -- --long for 10 minutes); prints figures."""
+    install_flack(session)
+    session.run("python", "bench/soak.py", *session.posargs)
+
+
+@nox.session
 def fuzz(session: nox.Session) -> None:
     """The long property-based run: 10,000 payloads per event (the suite runs a quick profile)."""
     install_flack(session)

@@ -38,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--files-dir", help="folder for shared files (FLACK_FILES_DIR, default: a temporary folder)"
     )
+    serve.add_argument(
+        "--state-file", help="keep the chat across restarts in this file (FLACK_STATE_FILE, default none)"
+    )
+    serve.add_argument(
+        "--state-interval",
+        type=float,
+        help="seconds between periodic saves (FLACK_STATE_INTERVAL, default 10)",
+    )
+    serve.add_argument(
+        "--allowed-origins",
+        help="extra browser origins allowed to connect, comma-separated (FLACK_ALLOWED_ORIGINS)",
+    )
     serve.add_argument("--log-level", help="debug, info, warning … (FLACK_LOG_LEVEL, default info)")
     return parser
 
