@@ -27,9 +27,9 @@ from pathlib import Path
 import socketio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from integration import rss_mb  # noqa: E402
+from integration import rss_mb
 
-from flack.testing import server_process  # noqa: E402
+from flack.testing import server_process
 
 
 class Client:

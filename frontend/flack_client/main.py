@@ -18,10 +18,15 @@ from flack.protocol import ErrorCode, Event
 from flack_client import storage
 from flack_client.net import Socket
 from flack_client.state import (
+    BAD_REPLY,
     Ack,
     ChatState,
     Connection,
     Message,
+    Step,
+    Upload,
+    UploadInfo,
+    UploadStatus,
     channel_from_wire,
     check_channel,
     check_message,
@@ -29,8 +34,11 @@ from flack_client.state import (
     claim_refused_by_server,
     connection_state,
     describe_error,
+    drive_upload,
     missing_channel_text,
+    share_refused_text,
 )
+from flack_client.uploads import Transfer, file_facts
 from flack_client.view import View
 
 
@@ -51,6 +59,8 @@ class App:
         self._sending = False
         # Strong references: the event loop keeps only weak ones to tasks.
         self._tasks: set[asyncio.Task[None]] = set()
+        # The HTTP side of every upload still shown, by its key.
+        self._transfers: dict[str, Transfer] = {}
 
     # boot ---------------------------------------------------------------------
 
@@ -65,6 +75,7 @@ class App:
         on(Event.CHANNEL_CREATED, self._on_channel_created)
         on(Event.MESSAGE, self._on_message)
         on(Event.NOTICE, self._on_notice)
+        on(Event.FILE_EXPIRED, self._on_file_expired)
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
         self.socket.on_network(self._on_network)
@@ -246,6 +257,10 @@ class App:
         if self.state.add_notice(payload):
             self.render()
 
+    def _on_file_expired(self, payload: Any) -> None:
+        if self.state.expire_file(payload):
+            self.render()
+
     # what the person does (view.Handlers) ---------------------------------------
 
     def save_name(self, raw: str) -> None:
@@ -352,6 +367,72 @@ class App:
         """ "Dismiss" on the alert."""
         self.state.error = None
         self.render()
+
+    # sharing files ------------------------------------------------------------------
+
+    def share_files(self, files: list[Any]) -> None:
+        """Files picked with "Share a file" or dropped on the channel pane."""
+        channel = self.state.open_channel
+        if channel is None:
+            self.state.error = self.state.drop_hint + "."
+            self.render()
+            return
+        self.state.error = None
+        self.render()
+        self._spawn(self._share_files(channel, files))
+
+    async def _share_files(self, channel: str, files: list[Any]) -> None:
+        # One after another: they share one connection, and the server
+        # takes only a few unfinished uploads at a time.
+        for file in files:
+            await self._share(channel, file)
+
+    async def _share(self, channel: str, file: Any) -> None:
+        name, size, kind = file_facts(file)
+        # Only the size travels: a file over the server's limit is refused
+        # here, before any of its bytes is sent.
+        ack = await self.socket.call(
+            Event.START_UPLOAD, {"channel": channel, "name": name, "size": size, "type": kind}
+        )
+        info = UploadInfo.from_wire(ack.data.get("upload"), size) if ack.ok else None
+        if info is None:
+            code, message = (ack.code, ack.message) if not ack.ok else (BAD_REPLY, "")
+            self.state.error = share_refused_text(name, code, message)
+            self.render()
+            return
+        upload = self.state.add_upload(channel, name, kind, info)
+        self._transfers[upload.key] = Transfer(info.url, file)
+        self.render()
+        await self._drive(upload, Step.SEND)
+
+    async def _drive(self, upload: Upload, step: Step) -> None:
+        transfer = self._transfers.get(upload.key)
+        if transfer is None:
+            return
+        await drive_upload(upload, step, transfer, self.render)
+        if upload.status is not UploadStatus.FAILED:
+            # Done or cancelled: nothing more will be sent.
+            self._transfers.pop(upload.key, None)
+        if self.state.finish_upload(upload):
+            self.render()
+            if upload.status is UploadStatus.DONE and self.state.is_open(upload.channel):
+                self.view.scroll_to_bottom()
+
+    def cancel_upload(self, key: str) -> None:
+        """ "Cancel" on an upload's row (or "Dismiss" once it failed)."""
+        upload = self.state.cancel_upload(key)
+        self.render()
+        transfer = self._transfers.pop(key, None)
+        if upload is not None and transfer is not None:
+            transfer.abort()
+            self._spawn(transfer.delete())
+
+    def retry_upload(self, key: str) -> None:
+        """ "Retry" on a failed upload's row."""
+        upload = self.state.retry_upload(key)
+        self.render()
+        if upload is not None:
+            self._spawn(self._drive(upload, Step.CHECK))
 
 
 def main() -> App:

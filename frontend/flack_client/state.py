@@ -8,10 +8,11 @@ server's events and acknowledgements.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 from flack import protocol
 from flack.protocol import ErrorCode, NoticeKind, ProtocolError, fold
@@ -62,6 +63,7 @@ def connection_state(*, online: bool, connected: bool, retrying: bool, ever_conn
 TIMEOUT = "timeout"
 OFFLINE = "offline"
 BAD_REPLY = "bad_reply"
+NETWORK = "network"
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,21 @@ _ERROR_WORDS: dict[str, str] = {
     ErrorCode.NOT_IN_CHANNEL: "You are not in that channel. Open it again and retry.",
     ErrorCode.MESSAGE_INVALID: "The message is empty.",
     ErrorCode.MESSAGE_TOO_LONG: (f"Messages can be at most {protocol.MESSAGE_MAX:,} characters long."),
+    ErrorCode.FILE_INVALID: "The server did not accept that file's name, size or type.",
+    ErrorCode.FILE_TOO_LARGE: "That file is larger than the server accepts.",
+    ErrorCode.TOO_MANY_UPLOADS: "Too many uploads at once. Wait for one to finish, or cancel one.",
+    ErrorCode.UPLOAD_UNKNOWN: "The server no longer has this upload (it expired or was cancelled).",
+    ErrorCode.OFFSET_MISMATCH: "The server and the browser disagree on how much was sent.",
+    ErrorCode.CHUNK_TOO_LARGE: "The browser sent a larger piece than the server accepts.",
+    ErrorCode.FILE_NOT_FOUND: "That file is not available any more.",
+    ErrorCode.RATE_LIMITED: "Slow down a little: too much at once. Try again in a moment.",
+    ErrorCode.TOO_MANY_CHANNELS: "This server has as many channels as it allows.",
+    ErrorCode.TOO_MANY_CONNECTIONS: "Too many connections from your network. Close a tab and retry.",
     ErrorCode.INTERNAL: "The server ran into a problem. Please try again.",
     TIMEOUT: "The server did not answer in time. Please try again.",
     OFFLINE: "You are not connected to the server right now. Please try again once you are back.",
     BAD_REPLY: "The server sent a reply the client does not understand.",
+    NETWORK: "The connection to the server failed.",
 }
 
 _GENERIC_ERROR = "Something went wrong. Please try again."
@@ -211,24 +224,126 @@ def should_follow(
 # --- Log entries ---------------------------------------------------------------
 
 
+def _is_count(value: object) -> TypeGuard[int]:
+    """A whole, non-negative number (``True`` is a broken server, not 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def is_local_url(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a path on this page's own origin (``/files/…``).
+
+    Links and uploads only ever go to the server that served the page; a
+    confused or hostile reply must not turn a file into a link elsewhere:
+    ``//host`` is another origin to a browser, and so is ``/\\host`` or
+    ``/<tab>/host`` (browsers read backslashes as slashes and drop tabs and
+    newlines from URLs), so backslashes and control characters are refused.
+    """
+    return (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith("//")
+        and not any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in value)
+    )
+
+
+def size_and_type(size: int, kind: str) -> str:
+    """``1.5 MB · image/png`` (just the size when the type is unknown)."""
+    text = protocol.format_size(size)
+    return f"{text} · {kind}" if kind else text
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A shared file as the server describes it (the ``file`` of a message)."""
+
+    id: str
+    name: str
+    size: int
+    type: str
+    url: str
+    preview: bool
+    expired: bool
+
+    @property
+    def details(self) -> str:
+        """Size and type for people: ``1.5 MB · image/png``."""
+        return size_and_type(self.size, self.type)
+
+    @property
+    def description(self) -> str:
+        """Everything in one line: ``photo.png · 1.5 MB · image/png``."""
+        return f"{self.name} · {self.details}"
+
+    @property
+    def badge(self) -> str:
+        """The short tag on the file's icon: its extension (``PNG``), else ``FILE``."""
+        stem, dot, ext = self.name.rpartition(".")
+        if dot and stem and 1 <= len(ext) <= 4 and ext.isalnum():
+            return ext.upper()
+        return "FILE"
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether to offer a link (expired files answer 404)."""
+        return not self.expired
+
+    @property
+    def show_preview(self) -> bool:
+        """Whether to show the image inline: only what the server checked."""
+        return self.preview and not self.expired
+
+    @classmethod
+    def from_wire(cls, obj: object) -> FileInfo | None:
+        """Build from a wire ``file`` object; ``None`` if it is malformed."""
+        if not isinstance(obj, dict):
+            return None
+        fid, name, size, kind, url = (obj.get(k) for k in ("id", "name", "size", "type", "url"))
+        preview, expired = obj.get("preview"), obj.get("expired")
+        if not (isinstance(fid, str) and fid and isinstance(name, str) and name and isinstance(kind, str)):
+            return None
+        if not _is_count(size) or not is_local_url(url):
+            return None
+        if not isinstance(preview, bool) or not isinstance(expired, bool):
+            return None
+        return cls(id=fid, name=name, size=size, type=kind, url=url, preview=preview, expired=expired)
+
+
 @dataclass(frozen=True)
 class Message:
-    """A chat message as the server sent it."""
+    """A chat message as the server sent it; a shared file has ``file`` set
+    (and empty ``text``)."""
 
     id: int
     channel: str
     sender: str
     text: str
     time: str
+    file: FileInfo | None = None
 
     @property
     def key(self) -> str:
         """Stable identity within the open channel's log (for DOM reuse)."""
         return f"m{self.id}"
 
+    @property
+    def render_key(self) -> str:
+        """Changes whenever the message must be drawn again (its file expired)."""
+        return self.key + ("x" if self.file is not None and self.file.expired else "")
+
+    def with_file_expired(self) -> Message:
+        """The same message with its file gone."""
+        if self.file is None or self.file.expired:
+            return self
+        return replace(self, file=replace(self.file, expired=True))
+
     @classmethod
     def from_wire(cls, obj: object) -> Message | None:
-        """Build from a wire ``message`` object; ``None`` if it is malformed."""
+        """Build from a wire ``message`` object; ``None`` if it is malformed.
+
+        A missing or ``null`` ``file`` is a text message; a ``file`` that is
+        there but malformed makes the whole message malformed (showing an
+        empty bubble instead would be worse).
+        """
         if not isinstance(obj, dict):
             return None
         mid = obj.get("id")
@@ -238,8 +353,13 @@ class Message:
             return None
         if not all(isinstance(v, str) for v in fields):
             return None
+        shared = None
+        if obj.get("file") is not None:
+            shared = FileInfo.from_wire(obj["file"])
+            if shared is None:
+                return None
         channel, sender, text, time = fields
-        return cls(id=mid, channel=channel, sender=sender, text=text, time=time)
+        return cls(id=mid, channel=channel, sender=sender, text=text, time=time, file=shared)
 
 
 @dataclass(frozen=True)
@@ -257,6 +377,11 @@ class Notice:
     def key(self) -> str:
         """Stable identity within the open channel's log (for DOM reuse)."""
         return f"n{self.seq}"
+
+    @property
+    def render_key(self) -> str:
+        """Notices never change once shown."""
+        return self.key
 
     @property
     def text(self) -> str:
@@ -304,6 +429,342 @@ def channel_from_wire(obj: object) -> str | None:
     return None
 
 
+# --- Uploads -------------------------------------------------------------------
+# A file is announced over the socket (``start_upload``), then its bytes go
+# over HTTP in chunks. ``Upload`` decides what happens after every HTTP reply;
+# ``uploads`` (the browser glue) only does what it is told.
+
+# Seconds to wait before each retry after a network error or a 5xx; after the
+# last one the upload has failed. Progress resets the count.
+RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 4.0)
+
+
+class UploadStatus(Enum):
+    """Where one upload stands."""
+
+    UPLOADING = "uploading"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class Step(Enum):
+    """What the upload loop does next."""
+
+    SEND = "send"  # PUT the chunk ``Upload.next_chunk()``
+    CHECK = "check"  # ask the server (GET) how much arrived, then go on from there
+    WAIT = "wait"  # sleep ``Upload.retry_delay`` seconds, then CHECK
+    DONE = "done"  # the server has the file; ``Upload.message`` is its message
+    STOP = "stop"  # failed or cancelled: send nothing more
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    """The server's answer to ``start_upload`` (the wire ``upload`` object)."""
+
+    id: str
+    url: str
+    size: int
+    chunk_size: int
+    received: int
+
+    @classmethod
+    def from_wire(cls, obj: object, size: int | None = None) -> UploadInfo | None:
+        """Build from a wire ``upload`` object; ``None`` if it is malformed,
+        or if it is not for ``size`` bytes (the file we announced): sending
+        a different number of bytes than the server expects can only fail,
+        or worse, share half a file."""
+        if not isinstance(obj, dict):
+            return None
+        if size is not None and obj.get("size") != size:
+            return None
+        uid, url, size, chunk, received = (
+            obj.get(k) for k in ("id", "url", "size", "chunk_size", "received")
+        )
+        if not (isinstance(uid, str) and uid and is_local_url(url)):
+            return None
+        if not (_is_count(size) and _is_count(chunk) and _is_count(received)):
+            return None
+        if chunk == 0 or received > size:
+            return None
+        return cls(id=uid, url=url, size=size, chunk_size=chunk, received=received)
+
+
+def _reply_count(body: object, *path: str) -> int | None:
+    """The whole number at ``body[path[0]][path[1]]…``, or ``None``."""
+    value: object = body
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value if _is_count(value) else None
+
+
+@dataclass
+class Upload:
+    """One file on its way to the server, as its progress row shows it.
+
+    ``received`` is what the server confirmed; the next chunk starts there.
+    ``error`` is the reason of the last trouble (shown once it has failed).
+    """
+
+    seq: int
+    channel: str
+    name: str
+    size: int
+    type: str
+    id: str
+    url: str
+    chunk_size: int
+    received: int = 0
+    status: UploadStatus = UploadStatus.UPLOADING
+    error: str | None = None
+    gone: bool = False  # the server forgot it: a retry has to start over
+    refused: bool = False  # the server said no for good (413, 400 …): retrying cannot help
+    failures: int = 0  # network errors / 5xx in a row
+    message: dict[str, Any] | None = None  # the file message, once complete
+
+    @classmethod
+    def begin(cls, seq: int, channel: str, name: str, kind: str, info: UploadInfo) -> Upload:
+        """A new upload that the server accepted with ``info``."""
+        return cls(
+            seq=seq,
+            channel=channel,
+            name=protocol.clean_file_name(name),
+            size=info.size,
+            type=kind,
+            id=info.id,
+            url=info.url,
+            chunk_size=info.chunk_size,
+            received=info.received,
+        )
+
+    # what to show ---------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the progress row."""
+        return f"u{self.seq}"
+
+    @property
+    def percent(self) -> int:
+        """Progress as a whole percentage, 0–100; 100 only once all is there."""
+        if self.size == 0:
+            return 100 if self.status is UploadStatus.DONE else 0
+        return min(100, self.received * 100 // self.size)
+
+    @property
+    def label(self) -> str:
+        """The progress bar's accessible name."""
+        return f"Uploading {self.name}"
+
+    @property
+    def progress_text(self) -> str:
+        """``2 MB of 50 MB``."""
+        return f"{protocol.format_size(self.received)} of {protocol.format_size(self.size)}"
+
+    @property
+    def description(self) -> str:
+        """``photo.png · 1.5 MB · image/png``."""
+        return f"{self.name} · {size_and_type(self.size, self.type)}"
+
+    @property
+    def failure_text(self) -> str:
+        """The alert once it failed: ``Upload of photo.png failed: …``."""
+        return f"Upload of {self.name} failed: {self.error or _GENERIC_ERROR}"
+
+    @property
+    def status_text(self) -> str:
+        """The line next to the progress bar: how far, or what went wrong."""
+        if self.status is UploadStatus.FAILED:
+            return f"Failed: {self.error or _GENERIC_ERROR}"
+        if self.status is UploadStatus.UPLOADING and self.error:
+            # Between retries after a network error or a 5xx.
+            return f"{self.progress_text} · connection trouble, trying again…"
+        return self.progress_text
+
+    @property
+    def active(self) -> bool:
+        """Whether bytes are (or will be) on their way."""
+        return self.status is UploadStatus.UPLOADING
+
+    @property
+    def failed(self) -> bool:
+        """Whether it stopped on an error (the row offers Retry/Dismiss)."""
+        return self.status is UploadStatus.FAILED
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether "Retry" can help: the server still has the upload and
+        did not refuse it for good."""
+        return self.status is UploadStatus.FAILED and not self.gone and not self.refused
+
+    # the loop's decisions -------------------------------------------------------
+
+    def next_chunk(self) -> tuple[int, int]:
+        """The byte range ``[start, end)`` to send next."""
+        return self.received, min(self.received + self.chunk_size, self.size)
+
+    @property
+    def retry_delay(self) -> float:
+        """Seconds to wait before the retry that is due now."""
+        return RETRY_DELAYS[min(max(self.failures, 1), len(RETRY_DELAYS)) - 1]
+
+    def on_put_reply(self, status: int | None, body: object) -> Step:
+        """Decide after a ``PUT`` chunk: ``status`` is the HTTP status, or
+        ``None`` if the request never got an answer (network error);
+        ``body`` is the parsed JSON body (anything, if it was not JSON)."""
+        if not self.active:
+            return Step.STOP
+        if status is None or status >= 500:
+            return self._trouble(status, body)
+        ack = Ack.from_wire(body)
+        if status == 200 and ack.ok:
+            received, complete = _reply_count(ack.data, "received"), ack.data.get("complete")
+            if received is None or received > self.size or not isinstance(complete, bool):
+                return self._fail(describe_error(BAD_REPLY))
+            if complete:
+                self.received, self.status = self.size, UploadStatus.DONE
+                message = ack.data.get("message")
+                self.message = message if isinstance(message, dict) else None
+                return Step.DONE
+            return self._resume_at(received)
+        if status == 409 and ack.code == ErrorCode.OFFSET_MISMATCH:
+            received = _reply_count(body, "error", "received")
+            if received is None or received > self.size:
+                return self._fail(describe_error(BAD_REPLY))
+            return self._resume_at(received)
+        return self._refused(status, ack)
+
+    def on_check_reply(self, status: int | None, body: object) -> Step:
+        """Decide after ``GET`` asked how much arrived (before resuming)."""
+        if not self.active:
+            return Step.STOP
+        if status is None or status >= 500:
+            return self._trouble(status, body)
+        ack = Ack.from_wire(body)
+        if status == 200 and ack.ok:
+            received = _reply_count(ack.data, "received")
+            if received is None or received > self.size:
+                return self._fail(describe_error(BAD_REPLY))
+            self.received = received
+            return Step.SEND
+        return self._refused(status, ack)
+
+    def _resume_at(self, received: int) -> Step:
+        if received > self.received:
+            self.failures, self.error = 0, None
+        elif received == self.received:
+            # The server took nothing and says so: retrying blindly could
+            # go on forever, so this counts as trouble.
+            return self._trouble(409, None)
+        self.received = received
+        return Step.SEND
+
+    def _trouble(self, status: int | None, body: object) -> Step:
+        """A failure that may pass (network, 5xx): wait and retry, a few times."""
+        if status is None:
+            reason = describe_error(NETWORK)
+        elif status == 409:
+            reason = describe_error(ErrorCode.OFFSET_MISMATCH)
+        else:
+            # A proxy's 502 page is no ack: that is still the server failing.
+            ack = Ack.from_wire(body)
+            failed = not ack.ok and ack.code != BAD_REPLY
+            reason = describe_error(ack.code if failed else ErrorCode.INTERNAL, ack.message)
+        self.failures += 1
+        self.error = reason
+        if self.failures > len(RETRY_DELAYS):
+            return self._fail(reason)
+        return Step.WAIT
+
+    def _refused(self, status: int, ack: Ack) -> Step:
+        """A final answer: 404 means the upload is gone, the rest are refusals."""
+        if status == 404:
+            self.gone = True
+            code = ack.code if not ack.ok and ack.code != BAD_REPLY else ErrorCode.UPLOAD_UNKNOWN
+            return self._fail(describe_error(code, ack.message))
+        if ack.ok or ack.code == BAD_REPLY:
+            return self._fail(describe_error(BAD_REPLY))
+        # 408 and 429 pass with time; any other 4xx would only be refused again.
+        self.refused = 400 <= status < 500 and status not in (408, 429)
+        return self._fail(describe_error(ack.code, ack.message))
+
+    def _fail(self, reason: str) -> Step:
+        self.status, self.error = UploadStatus.FAILED, reason
+        return Step.STOP
+
+    # what the person does -------------------------------------------------------
+
+    def cancel(self) -> bool:
+        """Stop for good; ``True`` if there was anything to stop (the glue
+        then aborts the request in flight and deletes what arrived)."""
+        if self.status in (UploadStatus.UPLOADING, UploadStatus.FAILED):
+            self.status = UploadStatus.CANCELLED
+            return True
+        return False
+
+    def retry(self) -> Step | None:
+        """ "Retry" on a failed upload: ask the server where it stands and go
+        on from there. ``None`` if that cannot help: the server forgot it
+        (share it again) or refused it for good."""
+        if not self.can_retry:
+            return None
+        self.status, self.failures, self.error = UploadStatus.UPLOADING, 0, None
+        return Step.CHECK
+
+
+HttpReply = tuple[int | None, object]  # (status or None on a network error, parsed JSON body)
+
+
+class UploadRequests(Protocol):
+    """The HTTP side of one upload, as the browser glue provides it."""
+
+    async def put(self, start: int, end: int) -> HttpReply:
+        """``PUT`` bytes ``[start, end)`` with ``Upload-Offset: start``."""
+        ...
+
+    async def check(self) -> HttpReply:
+        """``GET`` how much the server has."""
+        ...
+
+
+async def drive_upload(
+    upload: Upload,
+    step: Step,
+    requests: UploadRequests,
+    changed: Callable[[], None],
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> Step:
+    """Do what ``upload`` decides, request after request, until it is done
+    (``Step.DONE``) or stops (``Step.STOP``: failed or cancelled).
+
+    ``changed()`` is called whenever the progress row should be redrawn.
+    Cancelling is ``upload.cancel()`` plus aborting the request in flight;
+    this loop then notices and returns ``Step.STOP``.
+    """
+    while True:
+        if step is Step.SEND:
+            start, end = upload.next_chunk()
+            step = upload.on_put_reply(*await requests.put(start, end))
+        elif step is Step.CHECK:
+            step = upload.on_check_reply(*await requests.check())
+        elif step is Step.WAIT:
+            changed()  # "trying again…"
+            await sleep(upload.retry_delay)
+            step = Step.CHECK if upload.active else Step.STOP
+            continue
+        else:
+            return step
+        changed()
+
+
+def share_refused_text(name: str, code: str, message: str = "") -> str:
+    """The alert when ``start_upload`` is refused, e.g. a file over the limit
+    (the server's sentence says the limit)."""
+    return f"Could not share {protocol.clean_file_name(name)}: {describe_error(code, message)}"
+
+
 # --- The state ---------------------------------------------------------------
 
 
@@ -328,7 +789,10 @@ class ChatState:
     _log: list[Entry] = field(default_factory=list)
     _seen: set[tuple[str, int]] = field(default_factory=set)
     _early: list[Message] = field(default_factory=list)
+    _expired: set[tuple[str, int]] = field(default_factory=set)
     _notice_seq: int = 0
+    _uploads: list[Upload] = field(default_factory=list)
+    _upload_seq: int = 0
 
     # identity -----------------------------------------------------------------
 
@@ -394,6 +858,7 @@ class ChatState:
         (the user clicked elsewhere meanwhile) can be ignored."""
         self.joining = channel
         self._early = []
+        self._expired = set()
 
     def finish_join(self, channel: str, history: Iterable[Message]) -> bool:
         """Open ``channel`` with its history. ``False`` if this join is stale.
@@ -425,6 +890,7 @@ class ChatState:
         """Show no channel (the friendly empty state)."""
         self.open_channel = None
         self._log, self._seen, self._early = [], set(), []
+        self._expired = set()
 
     # the log ------------------------------------------------------------------
 
@@ -451,6 +917,8 @@ class ChatState:
         if key in self._seen:
             return False
         self._seen.add(key)
+        if key in self._expired:
+            message = message.with_file_expired()
         # Ids only grow, so this is nearly always an append; for the rare
         # out-of-order arrival, step back over newer messages only (a notice
         # marks a moment in time and stays where it was put).
@@ -463,6 +931,32 @@ class ChatState:
         self._log.insert(index, message)
         return True
 
+    def expire_file(self, payload: object) -> bool:
+        """Take a ``file_expired`` event ``{"channel", "id"}``: that message's
+        file is gone. ``True`` if the log changed.
+
+        Remembered for the channel being opened too, in case its history was
+        read before the file was deleted.
+        """
+        if not isinstance(payload, dict):
+            return False
+        channel, mid = payload.get("channel"), payload.get("id")
+        if not isinstance(channel, str) or not isinstance(mid, int) or isinstance(mid, bool):
+            return False
+        self._expired.add((fold(channel), mid))
+        self._early = [
+            m.with_file_expired() if m.id == mid and fold(m.channel) == fold(channel) else m
+            for m in self._early
+        ]
+        if not self.is_open(channel):
+            return False
+        for index, entry in enumerate(self._log):
+            if isinstance(entry, Message) and entry.id == mid:
+                expired = entry.with_file_expired()
+                self._log[index] = expired
+                return expired is not entry
+        return False
+
     def add_notice(self, payload: object) -> Notice | None:
         """Take a ``notice`` event for the open channel; the notice if shown."""
         self._notice_seq += 1
@@ -471,6 +965,72 @@ class ChatState:
             return None
         self._log.append(notice)
         return notice
+
+    # uploads --------------------------------------------------------------------
+
+    def add_upload(self, channel: str, name: str, kind: str, info: UploadInfo) -> Upload:
+        """Start showing an upload the server accepted."""
+        self._upload_seq += 1
+        upload = Upload.begin(self._upload_seq, channel, name, kind, info)
+        self._uploads.append(upload)
+        return upload
+
+    def upload(self, key: str) -> Upload | None:
+        """The upload with ``key``, if it is still shown."""
+        return next((u for u in self._uploads if u.key == key), None)
+
+    def remove_upload(self, key: str) -> bool:
+        """Stop showing an upload (done, cancelled or dismissed)."""
+        before = len(self._uploads)
+        self._uploads = [u for u in self._uploads if u.key != key]
+        return len(self._uploads) != before
+
+    @property
+    def uploads(self) -> list[Upload]:
+        """Uploads in progress or failed, oldest first (whatever their channel)."""
+        return list(self._uploads)
+
+    def _clear_error_of(self, upload: Upload) -> None:
+        if upload.failed and self.error == upload.failure_text:
+            self.error = None
+
+    def cancel_upload(self, key: str) -> Upload | None:
+        """ "Cancel" (while uploading) or "Dismiss" (once failed): the row
+        goes, and so does the alert about it. Returns the upload if the glue
+        has something to stop: abort the request in flight and ``DELETE``
+        what arrived."""
+        upload = self.upload(key)
+        if upload is None:
+            return None
+        self._clear_error_of(upload)
+        self.remove_upload(key)
+        return upload if upload.cancel() else None
+
+    def retry_upload(self, key: str) -> Upload | None:
+        """ "Retry" on a failed upload: the upload to drive on from
+        ``Step.CHECK``, or ``None`` if retrying cannot help."""
+        upload = self.upload(key)
+        if upload is None or not upload.can_retry:
+            return None
+        self._clear_error_of(upload)
+        upload.retry()
+        return upload
+
+    def finish_upload(self, upload: Upload) -> bool:
+        """The upload loop ended. Done: the row goes and the file message
+        joins the log (it also arrives as a ``message`` event; it is shown
+        once). Failed: the alert says why and the row stays, offering
+        Retry/Dismiss. ``True`` if something visible changed."""
+        if upload.status is UploadStatus.DONE:
+            self.remove_upload(upload.key)
+            message = Message.from_wire(upload.message)
+            if message is not None:
+                self.add_message(message)
+            return True
+        if upload.failed:
+            self.error = upload.failure_text
+            return True
+        return False
 
     # what to show -------------------------------------------------------------
 
@@ -483,6 +1043,18 @@ class ChatState:
     def can_compose(self) -> bool:
         """The composer is usable only with a channel open."""
         return self.open_channel is not None
+
+    @property
+    def can_share(self) -> bool:
+        """Files can be shared only into an open channel."""
+        return self.open_channel is not None
+
+    @property
+    def drop_hint(self) -> str:
+        """What the drop highlight says while files are dragged over the pane."""
+        if self.open_channel is None:
+            return "Open a channel to share files"
+        return f"Drop to share in #{self.open_channel}"
 
     @property
     def composer_placeholder(self) -> str:

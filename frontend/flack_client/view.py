@@ -14,7 +14,16 @@ from typing import Any, Protocol
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from flack_client.state import ChatState, Entry, Message, Notice, is_send_key, should_follow
+from flack_client.state import (
+    ChatState,
+    Entry,
+    FileInfo,
+    Message,
+    Notice,
+    Upload,
+    is_send_key,
+    should_follow,
+)
 
 
 class Handlers(Protocol):
@@ -28,6 +37,9 @@ class Handlers(Protocol):
     def select_channel(self, name: str) -> None: ...
     def send(self, raw: str) -> None: ...
     def dismiss_error(self) -> None: ...
+    def share_files(self, files: list[Any]) -> None: ...
+    def cancel_upload(self, key: str) -> None: ...
+    def retry_upload(self, key: str) -> None: ...
 
 
 # Options objects for Date formatting, made once. Times are formatted by the
@@ -64,6 +76,38 @@ def _time_element(iso: str) -> Any:
     return node
 
 
+def _file_node(file: FileInfo) -> Any:
+    """A shared file: its name as a download link (plain text once expired),
+    size and type, and an inline preview for images the server checked."""
+    box = _el("div", "file file--expired" if file.expired else "file")
+    card = _el("div", "file__card")
+    badge = _el("span", "file__badge", file.badge)
+    badge.setAttribute("aria-hidden", "true")
+    card.append(badge)
+    about = _el("div", "file__about")
+    if file.downloadable:
+        link = _el("a", "file__name", file.name)
+        link.href = file.url  # checked to be a path on this origin
+        link.setAttribute("download", file.name)
+        about.append(link)
+    else:
+        about.append(_el("span", "file__name", file.name))
+    details = _el("p", "file__details", file.details)
+    if file.expired:
+        details.append(_el("span", "file__expired", "file expired"))
+    about.append(details)
+    card.append(about)
+    box.append(card)
+    if file.show_preview:
+        image = _el("img", "file__preview")
+        image.alt = file.name
+        image.setAttribute("loading", "lazy")
+        image.setAttribute("decoding", "async")
+        image.src = file.url
+        box.append(image)
+    return box
+
+
 def _message_node(message: Message, own: bool) -> Any:
     article = _el("article", "message message--own" if own else "message")
     article.dataset.id = str(message.id)
@@ -73,8 +117,76 @@ def _message_node(message: Message, own: bool) -> Any:
         meta.append(_el("span", "message__you", "(you)"))
     meta.append(_time_element(message.time))
     article.append(meta)
-    article.append(_el("p", "message__text", message.text))
+    if message.text or message.file is None:
+        article.append(_el("p", "message__text", message.text))
+    if message.file is not None:
+        article.append(_file_node(message.file))
     return article
+
+
+class _UploadRow:
+    """One upload's row: name, progress bar, status line and its buttons.
+
+    Built once and updated in place after every chunk, so a focused Cancel
+    button keeps its focus while the bar moves.
+    """
+
+    def __init__(self, upload: Upload) -> None:
+        self.node = _el("div", "upload")
+        self.node.dataset.key = upload.key
+        top = _el("div", "upload__top")
+        top.append(_el("span", "upload__name", upload.name))
+        top.append(_el("span", "upload__channel", f"#{upload.channel}"))
+        self.status = _el("span", "upload__status")
+        top.append(self.status)
+        self.node.append(top)
+        self.bar = _el("div", "upload__bar")
+        self.bar.setAttribute("role", "progressbar")
+        self.bar.setAttribute("aria-label", upload.label)
+        self.bar.setAttribute("aria-valuemin", "0")
+        self.bar.setAttribute("aria-valuemax", "100")
+        self.fill = _el("div", "upload__fill")
+        self.bar.append(self.fill)
+        self.node.append(self.bar)
+        actions = _el("div", "upload__actions")
+        self.cancel = self._button(actions, "cancel", "Cancel", upload.name)
+        self.retry = self._button(actions, "retry", "Retry", upload.name)
+        self.dismiss = self._button(actions, "dismiss", "Dismiss", upload.name)
+        self.node.append(actions)
+        self.shown: tuple[Any, ...] = ()
+
+    @staticmethod
+    def _button(parent: Any, action: str, text: str, name: str) -> Any:
+        button = _el("button", "button button--quiet", text)
+        button.type = "button"
+        button.dataset.action = action
+        # The visible word first, so voice control ("click Cancel") works;
+        # the file's name tells several rows apart.
+        button.setAttribute("aria-label", f"{text} upload of {name}")
+        parent.append(button)
+        return button
+
+    def update(self, upload: Upload) -> None:
+        shown = (upload.percent, upload.status_text, upload.active, upload.failed, upload.can_retry)
+        if shown == self.shown:
+            return
+        self.shown = shown
+        percent = str(upload.percent)
+        self.bar.setAttribute("aria-valuenow", percent)
+        self.bar.setAttribute("aria-valuetext", f"{upload.progress_text} ({percent}%)")
+        self.fill.style.width = f"{percent}%"
+        self.status.textContent = upload.status_text
+        self.node.dataset.state = "failed" if upload.failed else "uploading"
+        self.cancel.hidden = not upload.active
+        self.retry.hidden = not upload.can_retry
+        self.dismiss.hidden = not upload.failed
+
+
+def _file_list(files: Any) -> list[Any]:
+    """The ``File`` objects of a JS ``FileList`` (which may be null)."""
+    if not files:
+        return []
+    return [files.item(index) for index in range(files.length)]
 
 
 def _notice_node(notice: Notice) -> Any:
@@ -120,6 +232,12 @@ class View:
         self.composer = by_id("composer")
         self.message_input = by_id("message-input")
         self.send_button = by_id("send")
+        self.chat = by_id("chat")
+        self.file_input = by_id("file-input")
+        self.share_label = by_id("share-file")
+        self.uploads = by_id("uploads")
+        self.drop_zone = by_id("drop-zone")
+        self.drop_hint = by_id("drop-hint")
         self._proxies: list[Any] = []
         # What is on screen now, to rebuild only what changed.
         self._channels_shown: tuple[Any, ...] | None = None
@@ -127,7 +245,11 @@ class View:
         self._log_channel: str | None = None
         self._log_owner: str | None = None
         self._log_keys: list[str] = []
+        self._log_render_keys: list[str] = []
         self._can_cancel = False
+        self._can_share = False
+        self._at_bottom = True
+        self._upload_rows: dict[str, _UploadRow] = {}
 
     # events -----------------------------------------------------------------
 
@@ -182,6 +304,86 @@ class View:
         self._listen(self.message_input, "keydown", on_key)
         self._listen(self.message_input, "input", lambda _e: self._fit_composer())
         self._listen(self.error_dismiss, "click", lambda _e: app.dismiss_error())
+        self._bind_files(app)
+
+    def _bind_files(self, app: Handlers) -> None:
+        """ "Share a file", drag and drop, the upload rows' buttons, and
+        keeping the log at the bottom while previews load."""
+
+        def on_pick(_event: Any) -> None:
+            files = _file_list(self.file_input.files)
+            # Emptied, so that picking the same file again is a change too.
+            self.file_input.value = ""
+            if files:
+                app.share_files(files)
+
+        def carries_files(event: Any) -> bool:
+            transfer = event.dataTransfer
+            return bool(transfer) and any(kind == "Files" for kind in transfer.types)
+
+        def on_drag(event: Any) -> None:
+            # Dragging files anywhere over the page: never let the browser
+            # open a dropped file in place of the chat.
+            if not carries_files(event):
+                return
+            event.preventDefault()
+            over_chat = bool(self.chat.contains(event.target))
+            event.dataTransfer.dropEffect = "copy" if over_chat and self._can_share else "none"
+            self._show_drop(over_chat)
+
+        def on_drag_leave(event: Any) -> None:
+            # Leaving the page (no related target) or the pane.
+            to = event.relatedTarget
+            if not to or not self.chat.contains(to):
+                self._show_drop(False)
+
+        def on_drop(event: Any) -> None:
+            if not carries_files(event):
+                return
+            event.preventDefault()
+            self._show_drop(False)
+            if self.chat.contains(event.target):
+                files = _file_list(event.dataTransfer.files)
+                if files:
+                    app.share_files(files)
+
+        def on_upload_button(event: Any) -> None:
+            button = event.target.closest("button[data-action]")
+            row = button.closest("[data-key]") if button else None
+            if not row:
+                return
+            key, action = row.dataset.key, button.dataset.action
+            if action in ("cancel", "dismiss"):
+                app.cancel_upload(key)
+            elif action == "retry":
+                app.retry_upload(key)
+
+        def on_scroll(_event: Any) -> None:
+            self._at_bottom = should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
+
+        def on_image_load(event: Any) -> None:
+            # A preview that just loaded grew the log: whoever was reading
+            # at the bottom stays at the bottom.
+            if event.target.tagName == "IMG" and self._at_bottom:
+                self.scroll_to_bottom()
+
+        self._listen(self.file_input, "change", on_pick)
+        for event in ("dragenter", "dragover"):
+            self._listen(js.window, event, on_drag)
+        self._listen(js.window, "dragleave", on_drag_leave)
+        self._listen(js.window, "drop", on_drop)
+        self._listen(js.window, "dragend", lambda _e: self._show_drop(False))
+        self._listen(self.uploads, "click", on_upload_button)
+        self._listen(self.log, "scroll", on_scroll)
+        # "load" does not bubble; listen while it goes down to the image.
+        proxy = create_proxy(on_image_load)
+        self._proxies.append(proxy)
+        self.log.addEventListener("load", proxy, True)
+
+    def _show_drop(self, over_chat: bool) -> None:
+        if self.drop_zone.hidden != (not over_chat):
+            self.drop_zone.hidden = not over_chat
+            self.chat.classList.toggle("chat--dropping", over_chat)
 
     # small imperative bits ----------------------------------------------------
 
@@ -215,6 +417,7 @@ class View:
     def scroll_to_bottom(self) -> None:
         """Show the newest message."""
         self.log.scrollTop = self.log.scrollHeight
+        self._at_bottom = True
 
     def _fit_composer(self) -> None:
         # Grow with the text up to the CSS max-height, then scroll inside.
@@ -236,6 +439,28 @@ class View:
         self.message_input.disabled = not state.can_compose
         self.message_input.placeholder = state.composer_placeholder
         self.send_button.disabled = not state.can_compose
+        self._render_sharing(state)
+        self._render_uploads(state)
+
+    def _render_sharing(self, state: ChatState) -> None:
+        self._can_share = state.can_share
+        self.file_input.disabled = not state.can_share
+        self.share_label.classList.toggle("share--disabled", not state.can_share)
+        self.drop_hint.textContent = state.drop_hint
+        self.drop_zone.classList.toggle("drop-zone--refused", not state.can_share)
+
+    def _render_uploads(self, state: ChatState) -> None:
+        uploads = state.uploads
+        keys = {upload.key for upload in uploads}
+        for key in [k for k in self._upload_rows if k not in keys]:
+            self._upload_rows.pop(key).node.remove()
+        for upload in uploads:
+            row = self._upload_rows.get(upload.key)
+            if row is None:
+                row = self._upload_rows[upload.key] = _UploadRow(upload)
+                self.uploads.append(row.node)  # uploads only ever join at the end
+            row.update(upload)
+        self.uploads.hidden = not uploads
 
     def _render_error(self, state: ChatState) -> None:
         # ``hidden`` (not just invisible) keeps an empty alert out of the
@@ -295,25 +520,35 @@ class View:
     def _render_log(self, state: ChatState) -> None:
         entries = state.log
         keys = [entry.key for entry in entries]
+        drawn = [entry.render_key for entry in entries]
         self.log.hidden = state.open_channel is None
         self.log_empty.textContent = state.empty_log_text()
         self.log_empty.hidden = bool(entries)
         switched = state.open_channel != self._log_channel
-        same_prefix = (
-            not switched and state.name == self._log_owner and keys[: len(self._log_keys)] == self._log_keys
-        )
-        if same_prefix and len(keys) == len(self._log_keys):
+        same_log = not switched and state.name == self._log_owner
+        shown = self._log_render_keys
+        same_prefix = same_log and drawn[: len(shown)] == shown
+        if same_prefix and len(drawn) == len(shown):
+            return
+        if same_log and keys == self._log_keys:
+            # The same entries, some to be drawn again (a file expired):
+            # replace just those, leaving the scroll position alone.
+            for index, entry in enumerate(entries):
+                if drawn[index] != shown[index]:
+                    self.log.replaceChild(self._entry_node(entry, state), self.log.children.item(index))
+            self._log_render_keys = drawn
             return
         # Decide before the DOM changes: was the reader at the bottom?
         follow = switched or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
         if same_prefix:
-            for entry in entries[len(self._log_keys) :]:
+            for entry in entries[len(shown) :]:
                 self.log.append(self._entry_node(entry, state))
         else:
             # Another channel, a fresh history, a rename (the "own" marks
             # change) or an out-of-order message: redraw the lot.
             self.log.replaceChildren(*[self._entry_node(e, state) for e in entries])
         self._log_keys = keys
+        self._log_render_keys = drawn
         self._log_channel = state.open_channel
         self._log_owner = state.name
         if follow:
