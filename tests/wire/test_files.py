@@ -153,7 +153,11 @@ async def test_chunked_upload_reaches_the_channel_and_downloads_exactly(peers, h
     status, first = await put(http, upload["url"], 0, data[:CHUNK_SIZE])
     assert status == 200 and first["data"] == {"received": CHUNK_SIZE, "complete": False, "message": None}
     async with http.get(upload["url"]) as response:
-        assert (await response.json())["data"] == {"received": CHUNK_SIZE, "size": len(data)}
+        assert (await response.json())["data"] == {
+            "received": CHUNK_SIZE,
+            "size": len(data),
+            "complete": False,
+        }
     rest = await upload_all_from(http, upload, data, CHUNK_SIZE)
     message = rest["message"]
     assert message["sender"] == sharer.name and message["text"] == ""
@@ -190,6 +194,26 @@ async def upload_all_from(
         offset = reply["data"]["received"]
         if reply["data"]["complete"]:
             return reply["data"]
+
+
+async def test_a_lost_final_reply_is_answered_again(peers, http) -> None:
+    peer, channel = await in_channel(peers)
+    upload = await start(peer, channel, "last.bin", 5)
+    status, reply = await put(http, upload["url"], 0, b"12345")
+    message = reply["data"]["message"]
+    # The reply never reached the browser: it asks where things stand, and resends.
+    async with http.get(upload["url"]) as response:
+        assert (await response.json())["data"] == {
+            "received": 5,
+            "size": 5,
+            "complete": True,
+            "message": message,
+        }
+    status, again = await put(http, upload["url"], 5, b"")
+    assert status == 200 and again["data"]["complete"] is True and again["data"]["message"] == message
+    await asyncio.sleep(0.2)
+    shared = [d for d in peer.events("message") if d["message"]["file"]]
+    assert len(shared) == 1  # posted once
 
 
 async def test_empty_file(peers, http) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +21,7 @@ from flack.core.models import Channel, FileInfo, Message
 from flack.protocol import CHUNK_SIZE, ErrorCode, check_file_size, clean_file_name, format_size
 
 MAX_UPLOADS_PER_CONNECTION = 4
+FINISHED_REMEMBERED = 1000
 
 # Magic numbers of the image types shown inline. The browser's declared type
 # is never trusted for that: an HTML page called "cat.png" must not render.
@@ -167,6 +169,9 @@ class Sharing:
         self._clock = clock
         self._new_id = id_factory
         self._uploads: dict[str, Upload] = {}
+        # Recently finished uploads and their messages: if the reply to the
+        # last chunk is lost, asking again says "complete" instead of "gone".
+        self._finished: OrderedDict[str, Message] = OrderedDict()
         chat.on_dropped = self._dropped
 
     # -- starting and receiving ---------------------------------------------------
@@ -196,6 +201,10 @@ class Sharing:
         self.store.create(upload.id)
         self._uploads[upload.id] = upload
         return upload
+
+    def finished(self, upload_id: str) -> Message | None:
+        """The file message of a recently finished upload, if this was one."""
+        return self._finished.get(upload_id)
 
     def get(self, upload_id: str) -> Upload:
         """A live upload, or a 404 ``UploadError``."""
@@ -299,6 +308,9 @@ class Sharing:
         sender = identity.name if identity is not None else upload.sender
         message = await self.chat.append(upload.channel, sender, "", info)
         self.store.commit(upload.id, info, upload.channel.key, message.id)
+        self._finished[upload.id] = message
+        if len(self._finished) > FINISHED_REMEMBERED:
+            self._finished.popitem(last=False)
         return Shared(message, expired)
 
     async def _make_room(self, size: int) -> list[Message]:

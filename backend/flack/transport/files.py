@@ -88,7 +88,20 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketi
             log.exception("upload %s failed", upload_id[:6])
             return _reply(error_ack(ErrorCode.INTERNAL, "The server could not store the file."), 500)
 
+    def _finished_reply(upload_id: str) -> HTTPResponse | None:
+        message = sharing.finished(upload_id)
+        if message is None or message.file is None:
+            return None
+        size = message.file.size
+        return _reply(
+            ok_ack({"received": size, "size": size, "complete": True, "message": message.to_wire()})
+        )
+
     async def _upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
+        # The last reply was lost and the client asks again: it is done.
+        done = _finished_reply(upload_id)
+        if done is not None:
+            return done
         try:
             # Everything is decided from the headers: a refused chunk is
             # answered before its body is read.
@@ -117,11 +130,14 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketi
 
     @app.get("/uploads/<upload_id>", name="upload_status")
     async def upload_status(request: Request, upload_id: str) -> HTTPResponse:
+        done = _finished_reply(upload_id)
+        if done is not None:
+            return done
         try:
             upload = sharing.get(upload_id)
         except ProtocolError as refusal:
             return _refusal(refusal)
-        return _reply(ok_ack({"received": upload.received, "size": upload.size}))
+        return _reply(ok_ack({"received": upload.received, "size": upload.size, "complete": False}))
 
     @app.delete("/uploads/<upload_id>", name="upload_cancel")
     async def upload_cancel(request: Request, upload_id: str) -> HTTPResponse:
