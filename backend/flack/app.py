@@ -116,8 +116,8 @@ async def closing(app: Sanic) -> None:
             await app.ctx.sio.emit(
                 Event.SERVER_CLOSING, {"message": "The server is restarting; reconnecting shortly."}
             )
-    except Exception:  # telling is a courtesy; saving is what matters
-        log.warning("could not tell every client about the shutdown")
+    except Exception as error:  # telling is a courtesy; saving is what matters
+        log.warning("could not tell every client about the shutdown: %r", error)
     app.ctx.save_state()
 
 
