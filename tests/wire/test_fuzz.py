@@ -65,7 +65,16 @@ def payloads() -> st.SearchStrategy[Any]:
     """Anything JSON, and objects with the real field names holding anything."""
     shaped = st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=len(FIELDS))
     deep = st.integers(min_value=1, max_value=200).map(lambda n: _nested(n))
-    return st.one_of(JSON, shaped, deep)
+    # Huge, yet under the 64 KB packet cap (bigger packets close the connection: test_frames.py).
+    huge = st.sampled_from(
+        [
+            list(range(8000)),
+            {"channel": "c" * 50_000},
+            {"text": ["x" * 100] * 400},
+            {str(n): n for n in range(3000)},
+        ]
+    )
+    return st.one_of(JSON, shaped, deep, huge)
 
 
 def _nested(depth: int) -> Any:
