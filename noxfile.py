@@ -87,6 +87,7 @@ def bench(session: nox.Session) -> None:
     session.install("aiohttp")
     session.run("python", "bench/integration.py", *session.posargs)
     session.run("python", "bench/files.py")
+    session.run("python", "bench/fanout.py")
 
 
 @nox.session

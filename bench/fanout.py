@@ -1,0 +1,261 @@
+"""Fan-out: C clients in one channel, 5 senders, websocket — Flack against raw python-socketio.
+
+Prints a table; never passes or fails. For each server (Flack, and
+``bench/raw_server.py``: python-socketio broadcasting with no application
+logic) and each client count it connects C websocket clients to one channel
+and runs two loads:
+
+- saturation: 5 senders post as fast as their acknowledgements allow;
+- fixed rate: senders post so that the server delivers ``--rate`` messages/s
+  (10,000 by default) in total.
+
+Figures: deliveries/s, server CPU µs per delivery (from /proc), latency
+p50/p95/p99 from send to each receiver, server peak RSS, connect time. The
+clients are minimal Engine.IO/Socket.IO clients over aiohttp websockets (so
+the load generator costs little per delivery); server and load generator are
+pinned to different cores where ``taskset`` exists. JSON goes to results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from flack.testing import GENEROUS_LIMITS, free_port
+
+HERE = Path(__file__).resolve().parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+TEXT_MARK = '"text":"'
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RawClient:
+    """A bare Socket.IO client: counts deliveries, samples latency, answers pings."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, stats: Stats) -> None:
+        self.session, self.url, self.stats = session, url, stats
+        self._acks: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count()
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        endpoint = self.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        self.ws = await self.session.ws_connect(endpoint, max_msg_size=0, compress=0)
+        opened = await self.ws.receive_str(timeout=30)
+        assert opened.startswith("0"), opened
+        await self.ws.send_str("40")
+        connected = await self.ws.receive_str(timeout=30)
+        assert connected.startswith("40"), connected
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        stats = self.stats
+        async for frame in self.ws:
+            data = frame.data
+            if data.startswith("42"):
+                stats.delivered += 1
+                if stats.sampling:
+                    start = data.find(TEXT_MARK) + len(TEXT_MARK)
+                    stamp = data[start : data.find(" ", start)]
+                    stats.latencies.append((time.time() - float(stamp)) * 1000)
+            elif data.startswith("43"):
+                end = data.index("[")
+                future = self._acks.pop(int(data[2:end]), None)
+                if future is not None and not future.done():
+                    future.set_result(json.loads(data[end:])[0])
+            elif data == "2":
+                await self.ws.send_str("3")
+
+    async def call(self, event: str, payload: dict[str, Any]) -> Any:
+        assert self.ws is not None
+        number = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._acks[number] = future
+        await self.ws.send_str(f"42{number}" + json.dumps([event, payload]))
+        return await asyncio.wait_for(future, 30)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.delivered = 0
+        self.latencies: list[float] = []
+        self.sampling = False
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+
+
+async def run_load(
+    clients: list[RawClient], stats: Stats, pid: int, seconds: float, rate: float | None
+) -> dict[str, float]:
+    """Saturation (``rate`` None) or a fixed delivery rate; figures for that load."""
+    senders = clients[:5]
+    channel = "bench"
+    stats.delivered, stats.latencies = 0, []
+    stats.sampling = True
+    sent = 0
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    stop_at = time.monotonic() + seconds
+    interval = len(senders) * len(clients) / rate if rate else 0.0
+
+    async def send(client: RawClient, offset: float) -> None:
+        nonlocal sent
+        next_at = time.monotonic() + offset
+        while time.monotonic() < stop_at:
+            if rate:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
+            await client.call("send_message", {"channel": channel, "text": f"{time.time():.6f} x"})
+            sent += 1
+
+    await asyncio.gather(*(send(c, n * interval / len(senders)) for n, c in enumerate(senders)))
+    expected = sent * len(clients)
+    drain_until = time.monotonic() + 20
+    while stats.delivered < expected and time.monotonic() < drain_until:
+        await asyncio.sleep(0.01)
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    stats.sampling = False
+    return {
+        "deliveries_per_s": round(stats.delivered / elapsed),
+        "cpu_us_per_delivery": round(cpu / max(stats.delivered, 1) * 1e6, 2),
+        "p50_ms": round(percentile(stats.latencies, 0.50), 1),
+        "p95_ms": round(percentile(stats.latencies, 0.95), 1),
+        "p99_ms": round(percentile(stats.latencies, 0.99), 1),
+        "completeness": round(stats.delivered / max(expected, 1), 4),
+    }
+
+
+async def measure(url: str, pid: int, count: int, args: argparse.Namespace) -> dict[str, Any]:
+    stats = Stats()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        clients = [RawClient(session, url, stats) for _ in range(count)]
+        began = time.perf_counter()
+        for batch in range(0, count, 50):
+            group = clients[batch : batch + 50]
+            await asyncio.gather(*(c.connect() for c in group))
+            for n, client in enumerate(group, start=batch):
+                await client.call("claim_name", {"name": f"fan{n}"})
+                if n == 0:
+                    await client.call("create_channel", {"channel": "bench"})
+            await asyncio.gather(*(c.call("join_channel", {"channel": "bench"}) for c in group))
+        connect_s = time.perf_counter() - began
+        saturated = await run_load(clients, stats, pid, args.seconds, None)
+        fixed = await run_load(clients, stats, pid, args.seconds, args.rate)
+        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    return {"connect_s": round(connect_s, 2), "saturated": saturated, "fixed": fixed}
+
+
+def start_server(kind: str, port: int, prefix: list[str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **GENEROUS_LIMITS, "FLACK_LOG_LEVEL": "warning"}
+    if kind == "flack":
+        command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    else:
+        command = [sys.executable, str(HERE / "raw_server.py"), str(port)]
+    process = subprocess.Popen([*prefix, *command], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise TimeoutError(kind)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="50,500,1000")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=10_000.0, help="deliveries/s for the fixed-rate load")
+    parser.add_argument("--servers", default="raw,flack")
+    args = parser.parse_args()
+    pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    prefix = ["taskset", "-c", "0"] if pinned else []
+    if pinned:
+        os.sched_setaffinity(0, {1})
+    print(
+        f"fan-out: one channel, 5 senders, websocket; saturation and {args.rate:,.0f} deliveries/s; "
+        f"{'server on core 0, load on core 1' if pinned else 'not pinned (no taskset)'}",
+        flush=True,
+    )
+    rows: list[dict[str, Any]] = []
+    for count in [int(c) for c in args.clients.split(",")]:
+        for kind in args.servers.split(","):
+            port = free_port()
+            process = start_server(kind, port, prefix)
+            try:
+                result = asyncio.run(measure(f"http://127.0.0.1:{port}", process.pid, count, args))
+                result["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
+            finally:
+                process.terminate()
+                process.wait(timeout=15)
+            rows.append({"server": kind, "clients": count, **result})
+            print(json.dumps(rows[-1]), flush=True)
+    print()
+    print(
+        "server | C | connect s | sat. deliveries/s | sat. CPU µs/delivery | sat. p50/p99 ms | "
+        f"{args.rate:,.0f}/s p50/p95/p99 ms | completeness | peak RSS MB"
+    )
+    for row in rows:
+        sat, fix = row["saturated"], row["fixed"]
+        print(
+            f"{row['server']} | {row['clients']} | {row['connect_s']} | {sat['deliveries_per_s']:,} | "
+            f"{sat['cpu_us_per_delivery']} | {sat['p50_ms']}/{sat['p99_ms']} | "
+            f"{fix['p50_ms']}/{fix['p95_ms']}/{fix['p99_ms']} | "
+            f"{min(sat['completeness'], fix['completeness'])} | {row['peak_rss_mb']}"
+        )
+    by = {(r["server"], r["clients"]): r for r in rows}
+    for count in sorted({r["clients"] for r in rows}):
+        if ("raw", count) in by and ("flack", count) in by:
+            ratio = (
+                by[("flack", count)]["saturated"]["cpu_us_per_delivery"]
+                / by[("raw", count)]["saturated"]["cpu_us_per_delivery"]
+            )
+            print(f"C={count}: Flack's CPU per delivery is {ratio:.2f}× the raw python-socketio baseline")
+    out = Path("results")
+    out.mkdir(exist_ok=True)
+    (out / "fanout.json").write_text(
+        json.dumps({"args": vars(args), "pinned": pinned, "rows": rows}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
