@@ -18,6 +18,7 @@ from flack import protocol
 from flack.core.chat import Chat
 from flack.core.models import Message, Notice
 from flack.core.sharing import Sharing
+from flack.transport import fanout
 from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
 
 log = logging.getLogger("flack.sockets")
@@ -187,7 +188,7 @@ def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
         posted = await chat.post(sid, channel, text, client_id)
         wire = posted.message.to_wire()
         if not posted.duplicate:  # a retry was delivered the first time
-            await sio.emit(Event.MESSAGE, {"message": wire}, room=room(posted.message.channel))
+            fanout.broadcast(sio, Event.MESSAGE, {"message": wire}, room(posted.message.channel))
         return ok_ack({"message": wire, "duplicate": posted.duplicate})
 
     @event(Event.START_UPLOAD)
