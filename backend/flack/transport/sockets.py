@@ -18,8 +18,8 @@ from flack import protocol
 from flack.core.chat import Chat
 from flack.core.models import Message, Notice
 from flack.core.sharing import Sharing
-from flack.transport import fanout
 from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
+from flack.transport import fanout
 
 log = logging.getLogger("flack.sockets")
 
