@@ -83,11 +83,13 @@ def serve(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks that print figures (never pass/fail)."""
+    ensure_chromium(session)
     install_flack(session)
     session.install("aiohttp")
     session.run("python", "bench/integration.py", *session.posargs)
     session.run("python", "bench/files.py")
     session.run("python", "bench/fanout.py")
+    session.run("python", "bench/boot.py")
 
 
 @nox.session

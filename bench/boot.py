@@ -1,0 +1,125 @@
+"""Client boot in Chromium: navigation to ``body[data-ready="true"]``, first and repeat visit.
+
+Prints a table; never passes or fails. A real ``flack serve`` on loopback and
+Debian's Chromium through Playwright:
+
+- first visit: a fresh browser context each round (empty cache and storage);
+- repeat visit: a persistent profile, warmed once, closed and reopened each
+  round (a person coming back).
+
+For each, the median of ``--rounds`` of: time from navigation start to ready,
+bytes transferred (the page's resource timing, transfer sizes), and where the
+time went — the download of the largest assets, and the client's own
+``performance`` marks (``flack:`` prefix) when it sets them. Server on core 0,
+browser on core 1 where ``taskset`` exists. JSON goes to results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+from flack.testing import server_process
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+READY = "document.body.dataset.ready === 'true' ? performance.now() : false"
+MEASURE = """() => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  const bytes = entries.reduce((sum, e) => sum + (e.transferSize || 0), 0);
+  const big = {};
+  for (const e of performance.getEntriesByType('resource')) {
+    const name = e.name.split('/').pop();
+    if (/\\.(wasm|zip|mjs|js)$/.test(name)) big[name] = Math.round(e.responseEnd - e.startTime);
+  }
+  const marks = {};
+  for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('flack:')) marks[m.name] = Math.round(m.startTime);
+  return {bytes, requests: entries.length, downloads_ms: big, marks};
+}"""
+
+
+def visit(page: Page, url: str) -> dict[str, Any]:
+    page.goto(url)
+    ready_ms = page.wait_for_function(READY, polling="raf", timeout=60_000).json_value()
+    facts = page.evaluate(MEASURE)
+    return {"ready_ms": round(ready_ms), **facts}
+
+
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "ready_ms_median": round(statistics.median(r["ready_ms"] for r in rounds)),
+        "ready_ms_all": [r["ready_ms"] for r in rounds],
+        "bytes_median": round(statistics.median(r["bytes"] for r in rounds)),
+        "last_round": rounds[-1],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    prefix: tuple[str, ...] = ("taskset", "-c", "0") if pinned else ()
+    if pinned:
+        os.sched_setaffinity(0, {1})  # Chromium's processes inherit this
+    chromium = os.environ.get("FLACK_CHROMIUM", "/usr/bin/chromium")
+    print(
+        f"client boot: median of {args.rounds}; "
+        f"{'server on core 0, browser on core 1' if pinned else 'not pinned (no taskset)'}",
+        flush=True,
+    )
+    results: dict[str, Any] = {}
+    with server_process({"FLACK_LOG_LEVEL": "warning"}, prefix=prefix) as (url, _), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        first = []
+        for _ in range(args.rounds):
+            context = browser.new_context()
+            first.append(visit(context.new_page(), url))
+            context.close()
+        browser.close()
+        results["first_visit"] = summarise(first)
+
+        repeat = []
+        with tempfile.TemporaryDirectory(prefix="flack-profile-") as profile:
+            for n in range(args.rounds + 1):
+                context = pw.chromium.launch_persistent_context(
+                    profile, executable_path=chromium, headless=True, args=ARGS
+                )
+                page = context.pages[0] if context.pages else context.new_page()
+                result = visit(page, url)
+                context.close()
+                if n:  # round 0 only warms the profile
+                    repeat.append(result)
+        results["repeat_visit"] = summarise(repeat)
+    for kind in ("first_visit", "repeat_visit"):
+        summary = results[kind]
+        last = summary["last_round"]
+        print(
+            f"{kind:<13} ready {summary['ready_ms_median']:>5} ms (all: {summary['ready_ms_all']}), "
+            f"{summary['bytes_median'] / 1e6:.2f} MB transferred in {last['requests']} requests"
+        )
+        print(f"{'':<13} downloads (ms): {last['downloads_ms']}")
+        if last["marks"]:
+            print(f"{'':<13} client marks (ms from navigation): {last['marks']}")
+    out = Path("results")
+    out.mkdir(exist_ok=True)
+    (out / "boot.json").write_text(json.dumps({"pinned": pinned, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
