@@ -82,3 +82,14 @@ async def test_page_content_security_policy(server_url: str) -> None:
     assert set(directives["script-src"]) == {"'self'", "'wasm-unsafe-eval'", "'unsafe-eval'"}
     assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
     assert not any(source.startswith(("http", "*")) for values in directives.values() for source in values)
+
+
+def test_unchanged_assets_are_revalidated_with_304(server_url: str) -> None:
+    url = server_url + "/vendor/pyodide/pyodide.asm.wasm"
+    with urllib.request.urlopen(url) as response:
+        last_modified = response.headers["Last-Modified"]
+        assert response.headers["Cache-Control"] == "no-cache" and len(response.read()) > 1_000_000
+    request = urllib.request.Request(url, headers={"If-Modified-Since": last_modified})
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request)
+    assert answer.value.code == 304 and answer.value.read() == b""
