@@ -64,3 +64,25 @@ def test_assemble_copies_only_what_is_served(tmp_path: Path) -> None:
     assert "package.json" not in copied and not any(p.endswith("README.md") for p in copied)
     assert {"index.html", "style.css", "pyscript.json", "flack_client/main.py"} <= set(copied)
     assert "vendor/pyodide/pyodide.asm.wasm" in copied and "vendor/socket.io/socket.io.min.js" in copied
+
+
+def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
+    import gzip
+
+    frontend = tmp_path / "frontend"
+    frontend.mkdir()
+    (frontend / "index.html").write_text("page")
+    for name, (src, patterns) in VENDOR.items():
+        folder = frontend / "node_modules" / src
+        folder.mkdir(parents=True, exist_ok=True)
+        for pattern in patterns:
+            (folder / pattern.replace("*", "x")).write_text(name)
+    wasm = frontend / "node_modules" / "pyodide" / "pyodide.asm.wasm"
+    wasm.write_bytes(b"\x00asm" + bytes(range(256)) * 4000)  # compressible
+    dest = tmp_path / "web"
+    assemble(frontend, dest)
+    packed = dest / "vendor" / "pyodide" / "pyodide.asm.wasm.gz"
+    assert gzip.decompress(packed.read_bytes()) == wasm.read_bytes()
+    assert WebRoot.gzipped(dest / "vendor" / "pyodide" / "pyodide.asm.wasm") == packed
+    # Tiny files that would not shrink are left alone.
+    assert WebRoot.gzipped(dest / "vendor" / "pyodide" / "pyodide.mjs") is None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flack import protocol
+from flack.assets import WebRoot
 
 
 def get(url: str) -> tuple[int, Message, bytes]:
@@ -93,3 +94,23 @@ def test_unchanged_assets_are_revalidated_with_304(server_url: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as answer:
         urllib.request.urlopen(request)
     assert answer.value.code == 304 and answer.value.read() == b""
+
+
+def test_big_assets_travel_gzipped_when_the_browser_accepts_it(server_url: str) -> None:
+    import gzip
+
+    from flack.assets import locate
+
+    web = locate()
+    wasm = web.vendor_file("pyodide", "pyodide.asm.wasm")
+    if wasm is None or WebRoot.gzipped(wasm) is None:
+        pytest.skip("a source checkout serves node_modules as is; the built wheel has the .gz copies")
+    url = server_url + "/vendor/pyodide/pyodide.asm.wasm"
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    with urllib.request.urlopen(request) as response:
+        body = response.read()
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Content-Type"] == "application/wasm"
+        assert response.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(body) == wasm.read_bytes()
+    assert len(body) < wasm.stat().st_size / 2
