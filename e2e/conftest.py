@@ -246,12 +246,18 @@ class Person:
         expect(self.heading(channel)).to_be_visible()
         expect(self.channel_button(channel)).to_have_attribute("aria-current", "true")
 
+    @property
+    def sending(self) -> Locator:
+        """The "Sending…" labels of our messages the server has not confirmed."""
+        return self.log.get_by_text("Sending…", exact=True)
+
     def send(self, text: str) -> None:
         """Type ``text`` and press Enter; wait until the composer is emptied
-        (the client empties it once the server acknowledged the message)."""
+        and the server confirmed the message (nothing is "Sending…" any more)."""
         self.composer.fill(text)
         self.composer.press("Enter")
         expect(self.composer).to_have_value("")
+        expect(self.sending).to_have_count(0)
 
     def scroll_metrics(self) -> dict[str, float]:
         return self.log.evaluate("e => ({top: e.scrollTop, height: e.scrollHeight, client: e.clientHeight})")

@@ -3,8 +3,15 @@
 Boot order: read localStorage, draw the page, bind the controls and the socket
 events, then connect. Every (re)connect starts a *session*: claim the name
 (silently, with the stored token), list the channels and reopen the channel
-that was open. ``<body data-ready="true">`` is set once the first session has
-finished (or the name dialog is waiting for a name).
+that was open — on a reconnect with ``since``, so only what was missed comes
+back. ``<body data-ready="true">`` is set once the first session has finished
+(or the name dialog is waiting for a name).
+
+Sending goes through the outbox (``state``): a message shows at once as
+pending and one loop sends the outbox in order, with each message's
+``client_id``, whenever this connection is in the message's channel; it is
+restarted by every successful join. Last ids and the outbox are written to
+``localStorage`` after every render, so a reload loses nothing.
 """
 
 from __future__ import annotations
@@ -37,9 +44,13 @@ from flack_client.state import (
     drive_upload,
     missing_channel_text,
     share_refused_text,
+    too_many_connections_text,
 )
 from flack_client.uploads import Transfer, file_facts
 from flack_client.view import View
+
+# Seconds before connecting again after the server refused the connection.
+REFUSED_RETRY_SECONDS = 5
 
 
 class App:
@@ -56,7 +67,13 @@ class App:
         self._ready = False
         self._ever_connected = False
         self._gave_up = False
-        self._sending = False
+        # The server said it is shutting down: "Reconnecting…" from now on.
+        self._closing = False
+        # The server refused the connection (too many from this address):
+        # socket.io does not retry that by itself, we do, a little later.
+        self._refused: str | None = None
+        self._flushing = False
+        self.state.load_saved(self.saved.last_ids, self.saved.outbox)
         # Strong references: the event loop keeps only weak ones to tasks.
         self._tasks: set[asyncio.Task[None]] = set()
         # The HTTP side of every upload still shown, by its key.
@@ -71,7 +88,8 @@ class App:
         on = self.socket.on
         on("connect", self._on_connect)
         on("disconnect", self._on_drop)
-        on("connect_error", self._on_drop)
+        self.socket.on_connect_error(self._on_connect_error)
+        on(Event.SERVER_CLOSING, self._on_server_closing)
         on(Event.CHANNEL_CREATED, self._on_channel_created)
         on(Event.MESSAGE, self._on_message)
         on(Event.NOTICE, self._on_notice)
@@ -83,8 +101,9 @@ class App:
         self.socket.connect()
 
     def render(self) -> None:
-        """Redraw whatever changed."""
+        """Redraw whatever changed (and remember what must survive a reload)."""
         self.view.render(self.state)
+        storage.save_delivery(self.state.last_ids.to_wire(), self.state.outbox_wire())
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -112,12 +131,36 @@ class App:
         self._session += 1
         self._ever_connected = True
         self._gave_up = False
+        self._closing = False
+        if self._refused is not None and self.state.error == self._refused:
+            self.state.error = None
+        self._refused = None
         self._refresh_connection()
         self._spawn(self._start_session(self._session))
 
     def _on_drop(self, _payload: Any) -> None:
         # Work begun for the dropped connection is void from here on.
         self._session += 1
+        self.state.connection_lost()
+        self._refresh_connection()
+
+    def _on_connect_error(self, payload: Any) -> None:
+        text = too_many_connections_text(payload)
+        if text is not None:
+            # Refused by the server: socket.io will not try again by itself.
+            self.state.error = self._refused = text
+            self._spawn(self._connect_later(self._session + 1))
+        self._on_drop(payload)
+
+    async def _connect_later(self, session: int) -> None:
+        await asyncio.sleep(REFUSED_RETRY_SECONDS)
+        if session == self._session and not self.socket.connected:
+            self.socket.connect()
+            self._refresh_connection()
+
+    def _on_server_closing(self, _payload: Any) -> None:
+        # The connection is about to go; socket.io reconnects once it has.
+        self._closing = True
         self._refresh_connection()
 
     def _on_socket_change(self, _payload: Any) -> None:
@@ -134,13 +177,17 @@ class App:
             # Back online after socket.io had given up: start over.
             self.socket.connect()
         self._refresh_connection()
+        if online:
+            # The socket may have survived the outage: send what waited.
+            self._flush_outbox()
 
     def _refresh_connection(self) -> None:
         self.state.connection = connection_state(
             online=self.socket.browser_online,
             connected=self.socket.connected,
-            retrying=self.socket.will_retry and not self._gave_up,
+            retrying=(self.socket.will_retry and not self._gave_up) or self._refused is not None,
             ever_connected=self._ever_connected,
+            closing=self._closing,
         )
         self.render()
 
@@ -212,10 +259,14 @@ class App:
             await self._join(channel, restoring=True)
 
     async def _join(self, channel: str, restoring: bool = False) -> None:
+        # Rejoining the channel on screen: ask only for what we missed.
+        since = self.state.resume_point(channel)
         self.state.begin_join(channel)
-        ack = await self.socket.call(Event.JOIN_CHANNEL, {"channel": channel})
+        ack = await self.socket.call(Event.JOIN_CHANNEL, {"channel": channel, "since": since})
         if not ack.ok:
             self.state.join_failed(channel)
+            if ack.code == ErrorCode.NO_SUCH_CHANNEL:
+                self.state.channel_gone(channel)
             if ack.code == ErrorCode.NO_SUCH_CHANNEL and restoring:
                 self.state.error = missing_channel_text(channel)
                 self._forget_channel(channel)
@@ -227,11 +278,14 @@ class App:
         name = channel_from_wire(ack.data.get("channel")) or channel
         sent = ack.data.get("messages")
         history = [Message.from_wire(m) for m in (sent if isinstance(sent, list) else [])]
-        if self.state.finish_join(name, [m for m in history if m]):
+        gap = ack.data.get("gap") is True
+        if self.state.finish_join(name, [m for m in history if m], since=since, gap=gap):
             storage.save_channel(name)
             self.saved = storage.load()
             self.render()
             self.view.focus_composer()
+            # In the channel on this connection: what waits to be sent can go.
+            self._flush_outbox()
 
     def _forget_channel(self, channel: str) -> None:
         storage.save_channel(None)
@@ -333,8 +387,9 @@ class App:
         self._spawn(self._join(name))
 
     def send(self, raw: str) -> None:
-        """Enter or "Send" in the composer."""
-        if self._sending or self.state.open_channel is None:
+        """Enter or "Send" in the composer: the message shows at once as
+        pending and goes out through the outbox (now, or once reconnected)."""
+        if self.state.open_channel is None:
             return
         checked = check_message(raw)
         if checked.error:
@@ -343,25 +398,58 @@ class App:
             return
         if checked.value is None:
             return
-        self._sending = True
-        self._spawn(self._send(self.state.open_channel, checked.value, raw))
-
-    async def _send(self, channel: str, text: str, raw: str) -> None:
-        try:
-            ack = await self.socket.call(Event.SEND_MESSAGE, {"channel": channel, "text": text})
-        finally:
-            self._sending = False
-        if not ack.ok:
-            # The text stays in the composer so nothing typed is lost.
-            self._show_ack_error(ack)
+        if self.state.queue_message(checked.value) is None:
+            self.render()  # the outbox is full: the alert says so
             return
-        self.state.error = None
         self.view.clear_composer_if(raw)
-        message = Message.from_wire(ack.data.get("message"))
-        if message:
-            self.state.add_message(message)
         self.render()
         self.view.scroll_to_bottom()
+        self._flush_outbox()
+
+    def _flush_outbox(self) -> None:
+        """Start the send loop, unless it is running already."""
+        if not self._flushing:
+            self._flushing = True
+            self._spawn(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        """Send the outbox, one message at a time so they arrive in order,
+        until it is empty or nothing can be sent (no connection, or the
+        channel is not joined on this connection: the next join starts
+        this again)."""
+        try:
+            while True:
+                item = self.state.next_to_send()
+                if item is None:
+                    return
+                self.render()
+                session = self._session
+                payload = {"channel": item.channel, "text": item.text, "client_id": item.client_id}
+                ack = await self.socket.call(Event.SEND_MESSAGE, payload)
+                dropped = session != self._session
+                decision = self.state.send_answered(item.client_id, ack, dropped=dropped)
+                self.render()
+                if ack.ok and self.state.is_open(item.channel):
+                    self.view.scroll_to_bottom()
+                if decision.stop and not dropped:
+                    # Not connected (the browser is offline): going online
+                    # or the next join starts this again.
+                    return
+                if decision.wait:
+                    await asyncio.sleep(decision.wait)
+        finally:
+            self._flushing = False
+
+    def retry_send(self, client_id: str) -> None:
+        """ "Retry" on a message that was not sent."""
+        if self.state.retry_send(client_id):
+            self.render()
+            self._flush_outbox()
+
+    def discard_send(self, client_id: str) -> None:
+        """ "Discard" on a message that was not sent."""
+        if self.state.discard_send(client_id):
+            self.render()
 
     def dismiss_error(self) -> None:
         """ "Dismiss" on the alert."""

@@ -66,6 +66,27 @@ class Socket:
         socket.io's own ``connect``/``disconnect``/``connect_error``)."""
         self._socket.on(event, self._proxy(handler))
 
+    def on_connect_error(self, handler: Handler) -> None:
+        """Call ``handler({"message": str, "data": ...})`` when connecting
+        fails. The JS ``Error``'s message is not an enumerable property, so
+        it is picked out here rather than by the JSON round trip."""
+
+        def call(*args: Any) -> None:
+            error = args[0] if args else None
+            try:
+                message = error.message if error else None
+            except AttributeError:
+                message = None
+            try:
+                data = to_py(error.data) if error else None
+            except AttributeError:
+                data = None
+            handler({"message": message if isinstance(message, str) else "", "data": data})
+
+        proxy = create_proxy(call)
+        self._proxies.append(proxy)
+        self._socket.on("connect_error", proxy)
+
     def on_manager(self, event: str, handler: Handler) -> None:
         """Listen to the connection manager (``reconnect_attempt``,
         ``reconnect_failed`` …), which outlives individual connections."""

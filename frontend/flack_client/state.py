@@ -9,6 +9,7 @@ server's events and acknowledgements.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -39,16 +40,22 @@ CONNECTION_LABELS: dict[Connection, str] = {
 }
 
 
-def connection_state(*, online: bool, connected: bool, retrying: bool, ever_connected: bool) -> Connection:
+def connection_state(
+    *, online: bool, connected: bool, retrying: bool, ever_connected: bool, closing: bool = False
+) -> Connection:
     """What the status area should say.
 
     The browser's own offline flag wins: the socket may not have noticed yet
     that the network is gone. Otherwise socket.io keeps retrying by itself
     unless the drop was final (we closed it, the server sent us away, or it
-    gave up); only then is the client really offline.
+    gave up); only then is the client really offline. ``closing``: the server
+    said it is shutting down (``server_closing``), so the connection is as
+    good as gone and we are about to reconnect.
     """
     if not online:
         return Connection.OFFLINE
+    if closing:
+        return Connection.RECONNECTING
     if connected:
         return Connection.CONNECTED
     if not retrying:
@@ -74,11 +81,12 @@ class Ack:
     data: dict[str, Any] = field(default_factory=dict)
     code: str = ""
     message: str = ""
+    retry_after: float | None = None  # seconds, from a ``rate_limited`` error
 
     @classmethod
-    def failure(cls, code: str, message: str = "") -> Ack:
+    def failure(cls, code: str, message: str = "", retry_after: float | None = None) -> Ack:
         """A failed acknowledgement (also used for client-side failures)."""
-        return cls(ok=False, code=code, message=message)
+        return cls(ok=False, code=code, message=message, retry_after=retry_after)
 
     @classmethod
     def from_wire(cls, reply: object) -> Ack:
@@ -95,10 +103,13 @@ class Ack:
         error = reply.get("error")
         if not isinstance(error, dict):
             return cls.failure(BAD_REPLY)
-        code, message = error.get("code"), error.get("message")
+        code, message, wait = error.get("code"), error.get("message"), error.get("retry_after")
         return cls.failure(
             code if isinstance(code, str) else BAD_REPLY,
             message if isinstance(message, str) else "",
+            float(wait)
+            if isinstance(wait, (int, float)) and not isinstance(wait, bool) and wait >= 0
+            else None,
         )
 
 
@@ -319,6 +330,7 @@ class Message:
     text: str
     time: str
     file: FileInfo | None = None
+    client_id: str | None = None  # the sender's own id for it, if it gave one
 
     @property
     def key(self) -> str:
@@ -359,7 +371,16 @@ class Message:
             if shared is None:
                 return None
         channel, sender, text, time = fields
-        return cls(id=mid, channel=channel, sender=sender, text=text, time=time, file=shared)
+        client_id = obj.get("client_id")
+        return cls(
+            id=mid,
+            channel=channel,
+            sender=sender,
+            text=text,
+            time=time,
+            file=shared,
+            client_id=client_id if isinstance(client_id, str) and client_id else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -413,7 +434,284 @@ class Notice:
         )
 
 
-Entry = Message | Notice
+@dataclass(frozen=True)
+class GapMarker:
+    """Where messages are missing from the log: some that came after the
+    last one we saw are no longer kept by the server."""
+
+    seq: int
+
+    @property
+    def key(self) -> str:
+        """Stable identity within the open channel's log (for DOM reuse)."""
+        return f"g{self.seq}"
+
+    @property
+    def render_key(self) -> str:
+        """A marker never changes once shown."""
+        return self.key
+
+    @property
+    def text(self) -> str:
+        """What the marker says."""
+        return GAP_TEXT
+
+
+GAP_TEXT = "Earlier messages unavailable"
+
+
+# --- Delivery: last ids seen, and the outbox ---------------------------------------
+# Every message has a per-channel, strictly increasing id. The client remembers
+# the last one it saw in each channel, so that after a reconnect it asks only
+# for what it missed (``join_channel`` with ``since``). What the person sends
+# goes through an outbox: shown at once as pending, sent with a ``client_id``
+# (the server stores a retry only once), and retried until acknowledged.
+
+LAST_IDS_MAX = 50  # channels remembered (the least recently seen are forgotten)
+OUTBOX_MAX = 200  # messages waiting to be sent, at most
+MAX_SEND_ATTEMPTS = 5  # tries that reached the server without an answer, before "Not sent"
+SEND_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+RETRY_AFTER_DEFAULT = 1.0  # seconds to wait when rate-limited without a figure
+RETRY_AFTER_MAX = 60.0  # never wait longer than this, whatever the server says
+RETRY_AFTER_MIN = 0.1  # nor shorter: no busy loop against a confused server
+
+# Failures that say nothing about the message itself: the same send, with the
+# same client_id, may well work in a moment (counted against MAX_SEND_ATTEMPTS).
+TRANSIENT_SEND_CODES = frozenset(
+    {TIMEOUT, BAD_REPLY, NETWORK, ErrorCode.INTERNAL, ErrorCode.NOT_IN_CHANNEL, ErrorCode.NOT_NAMED}
+)
+
+
+def new_client_id() -> str:
+    """A fresh id for one message we send (the server dedupes retries by it)."""
+    return str(uuid.uuid4())
+
+
+class LastIds:
+    """The last message id seen per channel (compared case-insensitively),
+    bounded to ``LAST_IDS_MAX`` channels: the least recently updated go first.
+
+    Stored as a JSON object ``{"channel as shown": id, …}``, oldest first.
+    """
+
+    def __init__(self, limit: int = LAST_IDS_MAX) -> None:
+        self._limit = limit
+        self._ids: dict[str, tuple[str, int]] = {}  # fold -> (channel as shown, id)
+
+    def get(self, channel: str) -> int | None:
+        """The last id seen in ``channel``, if any."""
+        found = self._ids.get(fold(channel))
+        return found[1] if found else None
+
+    def set(self, channel: str, mid: int | None) -> None:
+        """Remember exactly ``mid`` (``None`` forgets the channel). Used when
+        a channel's ids started over, so the number may go down."""
+        key = fold(channel)
+        self._ids.pop(key, None)
+        if mid is not None:
+            self._ids[key] = (channel, mid)
+            while len(self._ids) > self._limit:
+                del self._ids[next(iter(self._ids))]
+
+    def note(self, channel: str, mid: int) -> None:
+        """A message ``mid`` was seen in ``channel``: keep the larger id."""
+        known = self.get(channel)
+        self.set(channel, mid if known is None else max(known, mid))
+
+    def to_wire(self) -> dict[str, int]:
+        """The storage shape: ``{"channel": id}``, least recently updated first."""
+        return dict(self._ids.values())
+
+    @classmethod
+    def from_wire(cls, obj: object, limit: int = LAST_IDS_MAX) -> LastIds:
+        """Read the storage shape back; anything malformed is skipped."""
+        ids = cls(limit)
+        if isinstance(obj, dict):
+            for channel, mid in obj.items():
+                if isinstance(channel, str) and channel and _is_count(mid):
+                    ids.set(channel, mid)
+        return ids
+
+
+class SendStatus(Enum):
+    """Where one message of the outbox stands."""
+
+    QUEUED = "queued"  # waiting for its turn (or for the connection)
+    SENDING = "sending"  # on its way; no answer yet
+    FAILED = "failed"  # given up: shown as "Not sent" with Retry and Discard
+
+
+@dataclass
+class Outgoing:
+    """A message the person sent that the server has not confirmed yet.
+
+    It is shown at the end of its channel's log until the real message (the
+    one carrying its ``client_id``) arrives and takes its place.
+    """
+
+    client_id: str
+    channel: str
+    text: str
+    status: SendStatus = SendStatus.QUEUED
+    attempts: int = 0  # tries that got no useful answer, in a row
+    error: str | None = None  # why it failed, in words
+
+    @property
+    def key(self) -> str:
+        """Stable identity within the open channel's log (for DOM reuse)."""
+        return f"p{self.client_id}"
+
+    @property
+    def render_key(self) -> str:
+        """Changes whenever the entry must be drawn again."""
+        pending = "failed" if self.failed else "pending"
+        return f"{self.key}:{pending}:{self.error or ''}"
+
+    @property
+    def failed(self) -> bool:
+        """Whether it was given up on (until the person retries)."""
+        return self.status is SendStatus.FAILED
+
+    @property
+    def state_text(self) -> str:
+        """The visible label: "Sending…" or "Not sent"."""
+        return "Not sent" if self.failed else "Sending…"
+
+    @property
+    def failure_text(self) -> str:
+        """The reason it was not sent, in words."""
+        return self.error or _GENERIC_ERROR
+
+    @property
+    def alert_text(self) -> str:
+        """The alert when it failed."""
+        return f"Your message “{self.preview}” was not sent: {self.failure_text}"
+
+    @property
+    def preview(self) -> str:
+        """The first few words, to tell several failed messages apart in the
+        buttons' accessible names."""
+        return first_words(self.text)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The storage shape (``failed`` is the reason, or null)."""
+        return {
+            "client_id": self.client_id,
+            "channel": self.channel,
+            "text": self.text,
+            "failed": self.error if self.failed else None,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Outgoing | None:
+        """Read the storage shape back; ``None`` if it is malformed. What was
+        on its way when the page closed is queued again (same client_id: the
+        server stores it once, whatever happened to the first try)."""
+        if not isinstance(obj, dict):
+            return None
+        client_id, channel, text, failed = (obj.get(k) for k in ("client_id", "channel", "text", "failed"))
+        if not all(isinstance(v, str) and v for v in (client_id, channel, text)):
+            return None
+        assert isinstance(client_id, str) and isinstance(channel, str) and isinstance(text, str)
+        if len(client_id) > protocol.CLIENT_ID_MAX:
+            return None
+        if isinstance(failed, str) and failed:
+            return cls(client_id, channel, text, status=SendStatus.FAILED, error=failed)
+        return cls(client_id, channel, text)
+
+
+def outbox_from_wire(obj: object) -> list[Outgoing]:
+    """The stored outbox (a JSON list), malformed or repeated items skipped."""
+    items: list[Outgoing] = []
+    seen: set[str] = set()
+    for raw in obj if isinstance(obj, list) else []:
+        item = Outgoing.from_wire(raw)
+        if item is not None and item.client_id not in seen:
+            seen.add(item.client_id)
+            items.append(item)
+    return items[:OUTBOX_MAX]
+
+
+def first_words(text: str, words: int = 5, limit: int = 40) -> str:
+    """``text`` shortened to its first few words (one line, ``…`` if cut)."""
+    parts = text.split()
+    short = " ".join(parts[:words])
+    if len(short) > limit:
+        short = short[:limit].rstrip()
+    return short + ("…" if short != " ".join(parts) else "")
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    """What the send loop does after an answer to ``send_message``.
+
+    ``wait``: seconds to pause before the next send (``0`` for none);
+    ``stop``: stop sending until the next (re)join.
+    """
+
+    wait: float = 0.0
+    stop: bool = False
+
+
+def decide_send(item: Outgoing, ack: Ack, *, dropped: bool = False) -> SendDecision:
+    """Update ``item`` for the answer ``ack`` and say what to do next.
+
+    * rate-limited: queued again, sent after ``retry_after`` seconds, never
+      marked failed;
+    * not connected, or the connection dropped while waiting: queued again,
+      sent after the next rejoin (not counted: the server may never have seen it);
+    * no useful answer (timeout, server error …): retried with the same
+      ``client_id`` after a short pause, at most ``MAX_SEND_ATTEMPTS`` times;
+    * refused for a reason about the message itself: failed, with the reason.
+
+    Success is handled by ``ChatState.send_answered``, not here.
+    """
+    if ack.code == ErrorCode.RATE_LIMITED:
+        item.status = SendStatus.QUEUED
+        wait = RETRY_AFTER_DEFAULT if ack.retry_after is None else ack.retry_after
+        return SendDecision(wait=min(max(wait, RETRY_AFTER_MIN), RETRY_AFTER_MAX))
+    if dropped or ack.code == OFFLINE:
+        item.status = SendStatus.QUEUED
+        return SendDecision(stop=True)
+    if ack.code in TRANSIENT_SEND_CODES:
+        item.attempts += 1
+        if item.attempts < MAX_SEND_ATTEMPTS:
+            item.status = SendStatus.QUEUED
+            delay = SEND_RETRY_DELAYS[min(item.attempts, len(SEND_RETRY_DELAYS)) - 1]
+            return SendDecision(wait=delay)
+    item.status, item.error = SendStatus.FAILED, describe_error(ack.code, ack.message)
+    return SendDecision()
+
+
+def outbox_full_text() -> str:
+    """The alert when too many messages are already waiting."""
+    return f"{OUTBOX_MAX} messages are already waiting to be sent. Wait until they are, then try again."
+
+
+def too_many_connections_text(payload: object) -> str | None:
+    """The alert for a ``connect_error`` that refused us for having too many
+    connections open (its ``data.code``); ``None`` for any other failure."""
+    if not isinstance(payload, dict):
+        return None
+    data = payload.get("data")
+    if not isinstance(data, dict) or data.get("code") != ErrorCode.TOO_MANY_CONNECTIONS:
+        return None
+    message = payload.get("message")
+    return describe_error(ErrorCode.TOO_MANY_CONNECTIONS, message if isinstance(message, str) else "")
+
+
+def catch_up_gap(remembered: int | None, history: list[Message]) -> bool:
+    """Whether a fresh history (no ``since`` sent: the page was reloaded)
+    leaves out messages after the last one this browser saw: the oldest kept
+    one is further on than the next we expected, or the channel's ids
+    started over."""
+    if remembered is None or not history:
+        return False
+    ids = [m.id for m in history]
+    return min(ids) > remembered + 1 or max(ids) < remembered
+
+
+Entry = Message | Notice | GapMarker | Outgoing
 
 
 def sort_channels(names: Iterable[str]) -> list[str]:
@@ -793,6 +1091,19 @@ class ChatState:
     _notice_seq: int = 0
     _uploads: list[Upload] = field(default_factory=list)
     _upload_seq: int = 0
+    last_ids: LastIds = field(default_factory=LastIds)
+    _outbox: list[Outgoing] = field(default_factory=list)
+    _live: str | None = None  # the channel this very connection has joined
+    _gap_seq: int = 0
+
+    def load_saved(self, last_ids: object, outbox: object) -> None:
+        """Take what an earlier visit stored (the ``to_wire`` shapes)."""
+        self.last_ids = LastIds.from_wire(last_ids)
+        self._outbox = outbox_from_wire(outbox)
+
+    def outbox_wire(self) -> list[dict[str, Any]]:
+        """The outbox in its storage shape, oldest first."""
+        return [item.to_wire() for item in self._outbox]
 
     # identity -----------------------------------------------------------------
 
@@ -860,18 +1171,48 @@ class ChatState:
         self._early = []
         self._expired = set()
 
-    def finish_join(self, channel: str, history: Iterable[Message]) -> bool:
+    def resume_point(self, channel: str) -> int | None:
+        """The ``since`` to send when (re)joining ``channel``: the last id we
+        saw, if its log is on screen (a rejoin after a reconnect: only what
+        we missed is needed). ``0`` when we were there and saw no message.
+        ``None`` (the whole history) when opening a channel afresh."""
+        if not self.is_open(channel):
+            return None
+        known = self.last_ids.get(channel)
+        return 0 if known is None else known
+
+    def finish_join(
+        self, channel: str, history: Iterable[Message], *, since: int | None = None, gap: bool = False
+    ) -> bool:
         """Open ``channel`` with its history. ``False`` if this join is stale.
 
         Messages that arrived for it before the history did are merged in, so
-        nothing is lost and nothing doubles.
+        nothing is lost and nothing doubles. With ``since`` (a rejoin of the
+        channel on screen) the log is kept and ``history`` is what we missed;
+        ``gap`` (from the server) puts an "Earlier messages unavailable"
+        marker before it, and if the channel's ids started over (nothing newer
+        than what we had) the log is replaced. Without ``since`` the log is
+        ``history``, marked the same way if messages after the last one this
+        browser saw in an earlier visit are gone.
         """
         if self.joining is None or fold(self.joining) != fold(channel):
             return False
+        history = sorted((m for m in history if fold(m.channel) == fold(channel)), key=lambda m: m.id)
+        resuming = since is not None and self.is_open(channel)
+        restarted = resuming and gap and (not history or history[0].id <= (since or 0))
+        if not resuming:
+            gap = catch_up_gap(self.last_ids.get(channel), history)
         self.joining = None
         self.open_channel = channel
+        self._live = channel
         self._channels.setdefault(fold(channel), channel)
-        self._log, self._seen = [], set()
+        if not resuming or restarted:
+            self._log, self._seen = [], set()
+            newest = max((m.id for m in [*history, *self._early]), default=None)
+            self.last_ids.set(channel, newest)
+        if gap:
+            self._gap_seq += 1
+            self._log.append(GapMarker(self._gap_seq))
         for message in sorted([*history, *self._early], key=lambda m: m.id):
             if fold(message.channel) == fold(channel):
                 self._insert(message)
@@ -889,6 +1230,7 @@ class ChatState:
     def close_channel(self) -> None:
         """Show no channel (the friendly empty state)."""
         self.open_channel = None
+        self._live = None
         self._log, self._seen, self._early = [], set(), []
         self._expired = set()
 
@@ -896,8 +1238,15 @@ class ChatState:
 
     @property
     def log(self) -> list[Entry]:
-        """What the open channel's log shows, oldest first."""
-        return list(self._log)
+        """What the open channel's log shows, oldest first, then what we
+        sent there that the server has not confirmed yet."""
+        return [*self._log, *self.pending_in(self.open_channel)]
+
+    def pending_in(self, channel: str | None) -> list[Outgoing]:
+        """The outbox's messages for ``channel``, in the order they go."""
+        if channel is None:
+            return []
+        return [item for item in self._outbox if fold(item.channel) == fold(channel)]
 
     def add_message(self, message: Message) -> bool:
         """Take a message (event or own ack); ``True`` if it joined the log.
@@ -914,9 +1263,12 @@ class ChatState:
 
     def _insert(self, message: Message) -> bool:
         key = (fold(message.channel), message.id)
+        # Ours, sent through the outbox: the real message replaces the pending one.
+        delivered = self._deliver(message)
         if key in self._seen:
-            return False
+            return delivered
         self._seen.add(key)
+        self.last_ids.note(message.channel, message.id)
         if key in self._expired:
             message = message.with_file_expired()
         # Ids only grow, so this is nearly always an append; for the rare
@@ -965,6 +1317,128 @@ class ChatState:
             return None
         self._log.append(notice)
         return notice
+
+    # sending (the outbox) ------------------------------------------------------------
+
+    @property
+    def outbox(self) -> list[Outgoing]:
+        """Every message not confirmed yet (all channels), oldest first."""
+        return list(self._outbox)
+
+    def outgoing(self, client_id: str) -> Outgoing | None:
+        """The outbox's message with ``client_id``, if it is still there."""
+        return next((item for item in self._outbox if item.client_id == client_id), None)
+
+    def queue_message(self, text: str, client_id: str | None = None) -> Outgoing | None:
+        """The person sent ``text`` (already checked) in the open channel: it
+        joins the outbox and shows as pending. ``None`` (and an alert) if no
+        channel is open or too many messages are waiting already."""
+        if self.open_channel is None:
+            return None
+        if len(self._outbox) >= OUTBOX_MAX:
+            self.error = outbox_full_text()
+            return None
+        item = Outgoing(client_id or new_client_id(), self.open_channel, text)
+        self._outbox.append(item)
+        return item
+
+    @property
+    def live(self) -> bool:
+        """Whether this connection has joined the channel on screen (only
+        then can its messages be sent)."""
+        return (
+            self._live is not None
+            and self.is_open(self._live)
+            and self.joining is None
+            and self.name is not None
+        )
+
+    def next_to_send(self) -> Outgoing | None:
+        """The next message to send, oldest first, if we can send now: only
+        messages for the channel this connection is in can go."""
+        if not self.live:
+            return None
+        for item in self._outbox:
+            if item.status is SendStatus.QUEUED and self.is_open(item.channel):
+                item.status = SendStatus.SENDING
+                return item
+        return None
+
+    def send_answered(self, client_id: str, ack: Ack, *, dropped: bool = False) -> SendDecision:
+        """The answer to sending the outbox's ``client_id`` (``dropped``: the
+        connection it went over is gone). Success: the message takes the
+        pending one's place (it may have arrived as an event already). See
+        ``decide_send`` for the rest."""
+        item = self.outgoing(client_id)
+        if ack.ok:
+            message = Message.from_wire(ack.data.get("message"))
+            if message is not None:
+                self.add_message(message)
+            # Gone from the outbox even if the message is not shown here
+            # (another channel was opened meanwhile).
+            self._outbox = [i for i in self._outbox if i.client_id != client_id]
+            # A successful send clears the alert (a rate limit, a refusal …).
+            self.error = None
+            return SendDecision()
+        if item is None:  # discarded meanwhile
+            return SendDecision()
+        decision = decide_send(item, ack, dropped=dropped)
+        if ack.code == ErrorCode.RATE_LIMITED:
+            # Say why it waits; it is sent by itself once the server allows.
+            self.error = describe_error(ack.code, ack.message)
+        elif item.failed:
+            # Announced (the log only shows it); Retry or Discard clears it.
+            self.error = item.alert_text
+        return decision
+
+    def retry_send(self, client_id: str) -> bool:
+        """ "Retry" on a message that was not sent: queued again, at the end
+        (it goes after whatever is waiting already)."""
+        item = self.outgoing(client_id)
+        if item is None or not item.failed:
+            return False
+        self._clear_alert_of(item)
+        self._outbox.remove(item)
+        item.status, item.attempts, item.error = SendStatus.QUEUED, 0, None
+        self._outbox.append(item)
+        return True
+
+    def _clear_alert_of(self, item: Outgoing) -> None:
+        if item.failed and self.error == item.alert_text:
+            self.error = None
+
+    def discard_send(self, client_id: str) -> bool:
+        """ "Discard" on a message that was not sent: forget it."""
+        item = self.outgoing(client_id)
+        if item is None or not item.failed:
+            return False
+        self._clear_alert_of(item)
+        self._outbox.remove(item)
+        return True
+
+    def channel_gone(self, channel: str) -> None:
+        """The server has no ``channel`` (any more): what waits to be sent
+        there never can be. Marked "Not sent", should it be shown again."""
+        for item in self.pending_in(channel):
+            if not item.failed:
+                item.status, item.error = SendStatus.FAILED, describe_error(ErrorCode.NO_SUCH_CHANNEL)
+
+    def connection_lost(self) -> None:
+        """The connection dropped: nothing can be sent until we rejoin."""
+        self._live = None
+        for item in self._outbox:
+            if item.status is SendStatus.SENDING:
+                item.status = SendStatus.QUEUED
+
+    def _deliver(self, message: Message) -> bool:
+        """Drop the outbox entry ``message`` confirms; ``True`` if there was one."""
+        if message.client_id is None or not self.is_own(message):
+            return False
+        item = self.outgoing(message.client_id)
+        if item is None or fold(item.channel) != fold(message.channel):
+            return False
+        self._outbox.remove(item)
+        return True
 
     # uploads --------------------------------------------------------------------
 

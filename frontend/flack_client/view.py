@@ -18,8 +18,10 @@ from flack_client.state import (
     ChatState,
     Entry,
     FileInfo,
+    GapMarker,
     Message,
     Notice,
+    Outgoing,
     Upload,
     is_send_key,
     should_follow,
@@ -40,6 +42,8 @@ class Handlers(Protocol):
     def share_files(self, files: list[Any]) -> None: ...
     def cancel_upload(self, key: str) -> None: ...
     def retry_upload(self, key: str) -> None: ...
+    def retry_send(self, client_id: str) -> None: ...
+    def discard_send(self, client_id: str) -> None: ...
 
 
 # Options objects for Date formatting, made once. Times are formatted by the
@@ -122,6 +126,41 @@ def _message_node(message: Message, own: bool) -> Any:
     if message.file is not None:
         article.append(_file_node(message.file))
     return article
+
+
+def _outgoing_node(item: Outgoing, sender: str) -> Any:
+    """A message of ours the server has not confirmed: pending ("Sending…")
+    or failed ("Not sent", the reason, Retry and Discard)."""
+    state = "failed" if item.failed else "pending"
+    article = _el("article", f"message message--own message--{state}")
+    article.dataset.clientId = item.client_id
+    meta = _el("header", "message__meta")
+    meta.append(_el("span", "message__sender", sender))
+    meta.append(_el("span", "message__you", "(you)"))
+    meta.append(_el("span", f"message__state message__state--{state}", item.state_text))
+    article.append(meta)
+    article.append(_el("p", "message__text", item.text))
+    if item.failed:
+        problem = _el("div", "message__problem")
+        problem.append(_el("p", "message__reason", item.failure_text))
+        for action, text, label in (
+            ("retry", "Retry", f"Retry sending {item.preview}"),
+            ("discard", "Discard", f"Discard {item.preview}"),
+        ):
+            button = _el("button", "button button--quiet", text)
+            button.type = "button"
+            button.dataset.action = action
+            # The visible word first (voice control), then which message.
+            button.setAttribute("aria-label", label)
+            problem.append(button)
+        article.append(problem)
+    return article
+
+
+def _gap_node(marker: GapMarker) -> Any:
+    line = _el("p", "gap", marker.text)
+    line.setAttribute("role", "note")
+    return line
 
 
 class _UploadRow:
@@ -244,8 +283,8 @@ class View:
         self._title_shown: str | None = "\0"  # matches no channel: first render draws
         self._log_channel: str | None = None
         self._log_owner: str | None = None
-        self._log_keys: list[str] = []
         self._log_render_keys: list[str] = []
+        self._log_nodes: dict[str, tuple[str, Any]] = {}  # entry key -> (render key, node)
         self._can_cancel = False
         self._can_share = False
         self._at_bottom = True
@@ -367,6 +406,19 @@ class View:
             if event.target.tagName == "IMG" and self._at_bottom:
                 self.scroll_to_bottom()
 
+        def on_log_button(event: Any) -> None:
+            # Retry / Discard on a message that was not sent.
+            button = event.target.closest("button[data-action]")
+            article = button.closest("[data-client-id]") if button else None
+            if not article:
+                return
+            client_id, action = article.dataset.clientId, button.dataset.action
+            if action == "retry":
+                app.retry_send(client_id)
+            elif action == "discard":
+                app.discard_send(client_id)
+
+        self._listen(self.log, "click", on_log_button)
         self._listen(self.file_input, "change", on_pick)
         for event in ("dragenter", "dragover"):
             self._listen(js.window, event, on_drag)
@@ -519,35 +571,39 @@ class View:
 
     def _render_log(self, state: ChatState) -> None:
         entries = state.log
-        keys = [entry.key for entry in entries]
         drawn = [entry.render_key for entry in entries]
         self.log.hidden = state.open_channel is None
         self.log_empty.textContent = state.empty_log_text()
         self.log_empty.hidden = bool(entries)
         switched = state.open_channel != self._log_channel
+        # A rename changes which messages are marked as ours: draw all again.
         same_log = not switched and state.name == self._log_owner
-        shown = self._log_render_keys
-        same_prefix = same_log and drawn[: len(shown)] == shown
-        if same_prefix and len(drawn) == len(shown):
-            return
-        if same_log and keys == self._log_keys:
-            # The same entries, some to be drawn again (a file expired):
-            # replace just those, leaving the scroll position alone.
-            for index, entry in enumerate(entries):
-                if drawn[index] != shown[index]:
-                    self.log.replaceChild(self._entry_node(entry, state), self.log.children.item(index))
-            self._log_render_keys = drawn
+        if same_log and drawn == self._log_render_keys:
             return
         # Decide before the DOM changes: was the reader at the bottom?
         follow = switched or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
-        if same_prefix:
-            for entry in entries[len(shown) :]:
-                self.log.append(self._entry_node(entry, state))
-        else:
-            # Another channel, a fresh history, a rename (the "own" marks
-            # change) or an out-of-order message: redraw the lot.
-            self.log.replaceChildren(*[self._entry_node(e, state) for e in entries])
-        self._log_keys = keys
+        if not same_log:
+            self._log_nodes = {}
+        # Keep every node whose entry is drawn the same (a focused button
+        # stays focused); make the others.
+        nodes: dict[str, tuple[str, Any]] = {}
+        ordered = []
+        for entry, render_key in zip(entries, drawn, strict=True):
+            kept = self._log_nodes.get(entry.key)
+            node = kept[1] if kept and kept[0] == render_key else self._entry_node(entry, state)
+            nodes[entry.key] = (render_key, node)
+            ordered.append(node)
+        # Nearly always new entries at the end; in the middle when the
+        # history of a rejoin arrives, or a pending message is confirmed.
+        children = self.log.children
+        for index, node in enumerate(ordered):
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        while children.length > len(ordered):
+            self.log.lastElementChild.remove()
+        self._log_nodes = nodes
         self._log_render_keys = drawn
         self._log_channel = state.open_channel
         self._log_owner = state.name
@@ -558,4 +614,8 @@ class View:
     def _entry_node(entry: Entry, state: ChatState) -> Any:
         if isinstance(entry, Message):
             return _message_node(entry, state.is_own(entry))
+        if isinstance(entry, Outgoing):
+            return _outgoing_node(entry, state.name or "You")
+        if isinstance(entry, GapMarker):
+            return _gap_node(entry)
         return _notice_node(entry)
