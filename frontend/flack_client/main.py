@@ -14,7 +14,14 @@ restarted by every successful join. Last ids and the outbox are written to
 ``localStorage`` after every render, so a reload loses nothing.
 """
 
+# ruff: noqa: E402  (the boot clock starts before the client's imports)
 from __future__ import annotations
+
+import js  # type: ignore[import-not-found]
+
+# Boot timings (ms since navigation start), for the boot benchmark: the
+# page's Python starts here, before the client's own imports.
+BOOT: dict[str, int] = {"python_start": round(js.performance.now())}
 
 import asyncio
 import traceback
@@ -48,6 +55,8 @@ from flack_client.state import (
 )
 from flack_client.uploads import Transfer, file_facts
 from flack_client.view import View
+
+BOOT["client_imported"] = round(js.performance.now())
 
 # Seconds before connecting again after the server refused the connection.
 REFUSED_RETRY_SECONDS = 5
@@ -123,11 +132,14 @@ class App:
     def _mark_ready(self) -> None:
         if not self._ready:
             self._ready = True
+            BOOT["ready"] = round(js.performance.now())
+            self.view.set_boot_timings(BOOT)
             self.view.set_ready()
 
     # connection events ----------------------------------------------------------
 
     def _on_connect(self, _payload: Any) -> None:
+        BOOT.setdefault("socket_connected", round(js.performance.now()))
         self._session += 1
         self._ever_connected = True
         self._gave_up = False

@@ -439,6 +439,10 @@ class View:
 
     # small imperative bits ----------------------------------------------------
 
+    def set_boot_timings(self, timings: dict[str, int]) -> None:
+        """Expose how the boot went (``data-boot``, read by the boot benchmark)."""
+        self.body.dataset.boot = ",".join(f"{k}={v}" for k, v in timings.items())
+
     def set_ready(self) -> None:
         """Tell the world (and the tests) that the client is up."""
         self.body.dataset.ready = "true"
