@@ -22,7 +22,7 @@ from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event
-from flack.transport import files, http, sockets
+from flack.transport import fanout, files, http, sockets
 
 log = logging.getLogger("flack")
 _app_numbers = itertools.count(1)
@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> Sanic:
         max_http_buffer_size=SOCKET_PAYLOAD_MAX,
     )
     app.ctx.sio = sio
-    sockets.register(sio, chat, sharing)
+    sockets.register(sio, chat, sharing, shutting_down=lambda: bool(app.ctx.closing))
     http.add_routes(app, assets.locate())
     files.add_file_routes(app, sharing, store, sio)
     if settings.integration == "sanic":
@@ -112,10 +112,13 @@ async def closing(app: Sanic) -> None:
         return
     app.ctx.closing = True
     try:
-        async with asyncio.timeout(2):
-            await app.ctx.sio.emit(
-                Event.SERVER_CLOSING, {"message": "The server is restarting; reconnecting shortly."}
-            )
+        told = fanout.broadcast(
+            app.ctx.sio,
+            Event.SERVER_CLOSING,
+            {"message": "The server is restarting; reconnecting shortly."},
+            None,
+        )
+        log.info("told %d connections about the shutdown", told)
     except Exception as error:  # telling is a courtesy; saving is what matters
         log.warning("could not tell every client about the shutdown: %r", error)
     app.ctx.save_state()

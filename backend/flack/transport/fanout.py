@@ -22,9 +22,10 @@ NAMESPACE = "/"
 
 
 def broadcast(
-    sio: socketio.AsyncServer, event: str, data: Any, room: str, skip_sid: str | None = None
+    sio: socketio.AsyncServer, event: str, data: Any, room: str | None, skip_sid: str | None = None
 ) -> int:
-    """Queue ``event`` with ``data`` for every connection in ``room``; returns how many."""
+    """Queue ``event`` with ``data`` for every connection in ``room`` (``None``:
+    every connection); returns how many."""
     encoded = sio.packet_class(sio_packet.EVENT, namespace=NAMESPACE, data=[event, data]).encode()
     if isinstance(encoded, list):  # binary attachments: let python-socketio handle them
         raise TypeError("broadcast() carries JSON only")

@@ -94,8 +94,15 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(environ.get("REMOTE_ADDR", ""))
 
 
-def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
-    """Attach Flack's event handlers to ``sio``."""
+def register(
+    sio: socketio.AsyncServer,
+    chat: Chat,
+    sharing: Sharing,
+    shutting_down: Callable[[], bool] = lambda: False,
+) -> None:
+    """Attach Flack's event handlers to ``sio``. While ``shutting_down()``,
+    nobody is told about the others leaving: everyone is leaving, and telling
+    each of N connections about N others is N² packets when speed matters most."""
 
     def event(name: Event) -> Callable[[Handler], Handler]:
         def decorate(handler: Handler) -> Handler:
@@ -118,8 +125,8 @@ def register(sio: socketio.AsyncServer, chat: Chat, sharing: Sharing) -> None:
         return decorate
 
     async def announce(notice: Notice | None, skip_sid: str) -> None:
-        if notice is not None:
-            await sio.emit(Event.NOTICE, notice.to_wire(), room=room(notice.channel), skip_sid=skip_sid)
+        if notice is not None and not shutting_down():
+            fanout.broadcast(sio, Event.NOTICE, notice.to_wire(), room(notice.channel), skip_sid=skip_sid)
 
     @sio.on("connect")
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
