@@ -28,17 +28,9 @@ from typing import Any
 
 from playwright.sync_api import Page, Request, sync_playwright
 
-from flack.testing import server_process
+from flack.testing import CHROMIUM_ARGS, server_process
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
+ARGS = list(CHROMIUM_ARGS)
 
 
 def visit(page: Page, url: str) -> dict[str, Any]:

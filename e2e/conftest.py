@@ -25,7 +25,7 @@ import pytest
 import socketio
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from flack.testing import running_server
+from flack.testing import CHROMIUM_ARGS, running_server
 
 BOOT_TIMEOUT_MS = 60_000
 # Keep the server's per-request log out of the test output.
@@ -74,15 +74,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         **browser_type_launch_args,
         "executable_path": os.environ.get("FLACK_CHROMIUM", "/usr/bin/chromium"),
         "headless": True,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--disable-quic",
-        ],
+        "args": list(CHROMIUM_ARGS),
     }
 
 

@@ -27,6 +27,19 @@ GENEROUS_LIMITS: dict[str, str] = {
 }
 
 
+# How tests and benchmarks launch Debian's Chromium (Playwright's own browser
+# download is not available): headless, and nothing that phones home.
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as sock:

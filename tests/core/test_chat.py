@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from fake_clock import Clock
 
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat, iso_utc
@@ -14,21 +15,6 @@ from flack.protocol import ErrorCode, NoticeKind, ProtocolError
 
 # The rules under test here, not the abuse limits (see test_core_limits.py).
 UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

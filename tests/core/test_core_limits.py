@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from fake_clock import Clock
 
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
 from flack.core.errors import RateLimited, TooManyChannels, TooManyConnections
 from flack.core.limits import Limits, TokenBucket, retry_after
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_token_bucket_allows_a_burst_then_the_rate() -> None:
@@ -31,11 +24,6 @@ def test_token_bucket_allows_a_burst_then_the_rate() -> None:
 
 def test_retry_after_rounds_up_to_a_tenth() -> None:
     assert retry_after(0.01) == 0.1 and retry_after(0.31) == 0.4 and retry_after(2.0) == 2.0
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from fake_clock import Clock
 
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
@@ -24,19 +25,6 @@ from flack.protocol import CHUNK_SIZE, ErrorCode, ProtocolError, check_file_size
 
 # The rules under test here, not the abuse limits (see test_core_limits.py).
 UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
