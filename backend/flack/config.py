@@ -10,6 +10,7 @@ from typing import Any, Literal
 from flack.core.limits import Limits
 
 Integration = Literal["asgi", "sanic"]
+_LIMITS = Limits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +37,13 @@ class Settings:
     # Abuse limits (see flack.core.limits): messages per second per
     # connection sustained and in a burst, channel creations likewise, the
     # number of channels, open connections per client address.
-    message_rate: float = 5.0
-    message_burst: int = 30
-    channel_rate: float = 0.2
-    channel_burst: int = 5
-    max_channels: int = 1000
-    connections_per_address: int = 100
+    # The defaults are the core's (one place to change them).
+    message_rate: float = _LIMITS.message_rate
+    message_burst: int = _LIMITS.message_burst
+    channel_rate: float = _LIMITS.channel_rate
+    channel_burst: int = _LIMITS.channel_burst
+    max_channels: int = _LIMITS.max_channels
+    connections_per_address: int = _LIMITS.connections_per_address
     # Extra browser origins allowed to open the socket, comma-separated
     # ("https://chat.example.org"); the page's own origin is always allowed.
     allowed_origins: str = ""
@@ -98,11 +100,4 @@ def origins_of(settings: Settings) -> tuple[str, ...]:
 
 def limits_of(settings: Settings) -> Limits:
     """The core's abuse limits from the settings."""
-    return Limits(
-        message_rate=settings.message_rate,
-        message_burst=settings.message_burst,
-        channel_rate=settings.channel_rate,
-        channel_burst=settings.channel_burst,
-        max_channels=settings.max_channels,
-        connections_per_address=settings.connections_per_address,
-    )
+    return Limits(**{f.name: getattr(settings, f.name) for f in fields(Limits)})
