@@ -119,6 +119,12 @@ async def closing(app: Sanic) -> None:
             None,
         )
         log.info("told %d connections about the shutdown", told)
+        # Give each connection's writer a moment (at most 1 s) to send it
+        # before the server starts closing connections.
+        for _ in range(100):
+            if all(socket.queue.empty() for socket in list(app.ctx.sio.eio.sockets.values())):
+                break
+            await asyncio.sleep(0.01)
     except Exception as error:  # telling is a courtesy; saving is what matters
         log.warning("could not tell every client about the shutdown: %r", error)
     app.ctx.save_state()
