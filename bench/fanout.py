@@ -40,9 +40,10 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TEXT_MARK = '"text":"'
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -78,11 +79,17 @@ class RawClient:
         async for frame in self.ws:
             data = frame.data
             if data.startswith("42"):
-                stats.delivered += 1
-                if stats.sampling:
-                    start = data.find(TEXT_MARK) + len(TEXT_MARK)
-                    stamp = data[start : data.find(" ", start)]
-                    stats.latencies.append((time.time() - float(stamp)) * 1000)
+                # One message, or a busy channel's batch (``messages``): count
+                # each message and sample each one's latency.
+                now = time.time()
+                start = data.find(TEXT_MARK)
+                while start != -1:
+                    stats.delivered += 1
+                    if stats.sampling:
+                        start += len(TEXT_MARK)
+                        stamp = data[start : data.find(" ", start)]
+                        stats.latencies.append((now - float(stamp)) * 1000)
+                    start = data.find(TEXT_MARK, start + 1)
             elif data.startswith("43"):
                 end = data.index("[")
                 future = self._acks.pop(int(data[2:end]), None)
@@ -121,7 +128,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run_load(
-    clients: list[RawClient], stats: Stats, pid: int, seconds: float, rate: float | None
+    clients: list[RawClient], stats: Stats, pid: int, seconds: float, rate: float | None, inflight: int = 1
 ) -> dict[str, float]:
     """Saturation (``rate`` None) or a fixed delivery rate; figures for that load."""
     senders = clients[:5]
@@ -129,7 +136,7 @@ async def run_load(
     stats.delivered, stats.latencies = 0, []
     stats.sampling = True
     sent = 0
-    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    (user0, sys0), own0, t0 = cpu_times(pid), time.process_time(), time.perf_counter()
     stop_at = time.monotonic() + seconds
     interval = len(senders) * len(clients) / rate if rate else 0.0
 
@@ -143,16 +150,27 @@ async def run_load(
             await client.call("send_message", {"channel": channel, "text": f"{time.time():.6f} x"})
             sent += 1
 
-    await asyncio.gather(*(send(c, n * interval / len(senders)) for n, c in enumerate(senders)))
+    if rate:
+        await asyncio.gather(*(send(c, n * interval / len(senders)) for n, c in enumerate(senders)))
+    else:
+        # Saturation: each sender keeps ``inflight`` messages waiting for
+        # their acknowledgements, so the server, not the round trip through
+        # the load generator, sets the pace.
+        await asyncio.gather(*(send(c, 0.0) for c in senders for _ in range(inflight)))
     expected = sent * len(clients)
     drain_until = time.monotonic() + 20
     while stats.delivered < expected and time.monotonic() < drain_until:
         await asyncio.sleep(0.01)
-    elapsed, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    elapsed, (user1, sys1) = time.perf_counter() - t0, cpu_times(pid)
+    cpu, system = (user1 - user0) + (sys1 - sys0), sys1 - sys0
     stats.sampling = False
     return {
         "deliveries_per_s": round(stats.delivered / elapsed),
         "cpu_us_per_delivery": round(cpu / max(stats.delivered, 1) * 1e6, 2),
+        # Of that, time in the kernel (socket writes, waking the reader).
+        "system_share": round(system / cpu, 2) if cpu else 0.0,
+        "server_cpu_share": round(cpu / elapsed, 2),
+        "load_generator_cpu_share": round((time.process_time() - own0) / elapsed, 2),
         "p50_ms": round(percentile(stats.latencies, 0.50), 1),
         "p95_ms": round(percentile(stats.latencies, 0.95), 1),
         "p99_ms": round(percentile(stats.latencies, 0.99), 1),
@@ -175,7 +193,7 @@ async def measure(url: str, pid: int, count: int, args: argparse.Namespace) -> d
                     await client.call("create_channel", {"channel": "bench"})
             await asyncio.gather(*(c.call("join_channel", {"channel": "bench"}) for c in group))
         connect_s = time.perf_counter() - began
-        saturated = await run_load(clients, stats, pid, args.seconds, None)
+        saturated = await run_load(clients, stats, pid, args.seconds, None, args.inflight)
         fixed = await run_load(clients, stats, pid, args.seconds, args.rate)
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return {"connect_s": round(connect_s, 2), "saturated": saturated, "fixed": fixed}
@@ -205,6 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=10_000.0, help="deliveries/s for the fixed-rate load")
     parser.add_argument("--servers", default="raw,flack")
+    parser.add_argument("--inflight", type=int, default=8, help="unacknowledged sends per sender at saturation")
     args = parser.parse_args()
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     prefix = ["taskset", "-c", "0"] if pinned else []

@@ -53,6 +53,12 @@ class Receiver:
         self.count = 0
         self.seen: dict[str, float] = {}
         self.sio.on("message", self._on_message)
+        self.sio.on("messages", self._on_messages)
+
+    async def _on_messages(self, data: dict) -> None:
+        # A busy channel's messages arrive batched (docs/protocol.md).
+        for message in data["messages"]:
+            await self._on_message({"message": message})
 
     async def _on_message(self, data: dict) -> None:
         self.count += 1

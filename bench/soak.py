@@ -40,6 +40,7 @@ class Client:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.closing = False
         self.sio.on("message", self._on_message)
+        self.sio.on("messages", self._on_messages)
         self.sio.on("disconnect", self._on_disconnect)
 
     async def start(self) -> None:
@@ -48,6 +49,11 @@ class Client:
         assert ack["ok"], ack
         ack = await self.sio.call("join_channel", {"channel": self.channel}, timeout=30)
         assert ack["ok"], ack
+
+    async def _on_messages(self, data: dict) -> None:
+        # A busy channel's messages arrive batched (docs/protocol.md).
+        for message in data["messages"]:
+            await self._on_message({"message": message})
 
     async def _on_message(self, data: dict) -> None:
         text = data["message"]["text"]

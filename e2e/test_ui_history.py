@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 from playwright.sync_api import expect
+
+from wire_support import Peer, unique
 
 TOTAL = 105
 
@@ -32,3 +37,35 @@ def test_newcomer_sees_the_newest_100_messages_in_order(person, names):
     for text, n in zip(texts, range(6, TOTAL + 1), strict=True):
         assert line(n) in text
         assert alice.name in text
+
+
+BURST = 40
+
+
+def test_a_burst_from_someone_else_shows_complete_and_in_order(person, names, server_url):
+    """Messages posted at once reach an open page batched (one ``messages``
+    event, see docs/protocol.md); every one is shown, once, in the server's order."""
+    bob = person(names("Bob"))
+    room = names("Burst")
+    bob.create_channel(room)
+    bob.expect_open(room)
+
+    async def burst() -> list[tuple[int, str]]:
+        peer = await Peer(server_url).connect()
+        try:
+            await peer.named(unique("Carol"))
+            await peer.ok("join_channel", {"channel": room})
+            acks = await asyncio.gather(
+                *(peer.ok("send_message", {"channel": room, "text": f"burst {n:02d}"}) for n in range(BURST))
+            )
+            return sorted((a["message"]["id"], a["message"]["text"]) for a in acks)
+        finally:
+            await peer.sio.disconnect()
+
+    # Playwright's sync API owns this thread's event loop: the peer gets its own.
+    with ThreadPoolExecutor(1) as pool:
+        stored = pool.submit(asyncio.run, burst()).result(60)
+    expect(bob.articles).to_have_count(BURST)
+    shown = bob.articles.all_inner_texts()
+    for (_, text), article in zip(stored, shown, strict=True):
+        assert text in article

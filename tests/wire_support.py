@@ -17,18 +17,31 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_unique)}"
 
 
+def unbatched(event: str, data: Any) -> list[tuple[str, Any]]:
+    """A ``messages`` batch as the ``message`` events it stands for."""
+    if event == "messages":
+        return [("message", {"message": message}) for message in data["messages"]]
+    return [(event, data)]
+
+
 class Peer:
-    """A python-socketio client that records every event it receives."""
+    """A python-socketio client that records every event it receives.
+
+    ``frames`` is what arrived; ``received`` the same with each ``messages``
+    batch unpacked into ``message`` events (what most tests care about).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.sio = socketio.AsyncClient(reconnection=False)
+        self.frames: list[tuple[str, Any]] = []
         self.received: list[tuple[str, Any]] = []
         self._arrived = asyncio.Event()
 
         @self.sio.on("*")
         async def record(event: str, data: Any = None) -> None:
-            self.received.append((event, data))
+            self.frames.append((event, data))
+            self.received.extend(unbatched(event, data))
             self._arrived.set()
 
     async def connect(self, **kwargs: Any) -> Peer:
@@ -88,6 +101,7 @@ class ResumingClient:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("message", self._on_message)
+        self.sio.on("messages", self._on_messages)
         self.sio.on("server_closing", self._on_closing)
 
     @property
@@ -114,6 +128,10 @@ class ResumingClient:
         message = data["message"]
         if message["channel"] == self.channel:
             self.seen.setdefault(message["id"], message)
+
+    async def _on_messages(self, data: dict[str, Any]) -> None:
+        for message in data["messages"]:
+            await self._on_message({"message": message})
 
     async def _resume(self) -> None:
         try:

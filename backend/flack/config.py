@@ -51,6 +51,10 @@ class Settings:
     # shutdown and every state_interval seconds, read at start).
     state_file: str = ""
     state_interval: float = 10.0
+    # Coalescing window in milliseconds: a busy channel's messages that
+    # arrive within it reach each member in one frame (a quiet channel's go
+    # out at once). 0 sends every message on its own. See transport/fanout.py.
+    batch_ms: float = 5.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -78,6 +82,8 @@ class Settings:
                 raise ValueError(f"FLACK_{name.upper()} must be positive")
         if self.state_interval <= 0:
             raise ValueError("FLACK_STATE_INTERVAL must be positive")
+        if not 0 <= self.batch_ms <= 1000:
+            raise ValueError("FLACK_BATCH_MS must be 0-1000")
         if self.max_file_mb <= 0 or self.files_total_mb <= 0:
             raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
         return self

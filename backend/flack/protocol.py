@@ -58,6 +58,7 @@ class Event(StrEnum):
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
+    MESSAGES = "messages"  # several messages of one channel at once (see docs/protocol.md)
     NOTICE = "notice"
     FILE_EXPIRED = "file_expired"
     SERVER_CLOSING = "server_closing"

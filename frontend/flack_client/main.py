@@ -49,6 +49,7 @@ from flack_client.state import (
     connection_state,
     describe_error,
     drive_upload,
+    messages_from_wire,
     missing_channel_text,
     share_refused_text,
     too_many_connections_text,
@@ -100,7 +101,8 @@ class App:
         self.socket.on_connect_error(self._on_connect_error)
         on(Event.SERVER_CLOSING, self._on_server_closing)
         on(Event.CHANNEL_CREATED, self._on_channel_created)
-        on(Event.MESSAGE, self._on_message)
+        on(Event.MESSAGE, self._on_messages)
+        on(Event.MESSAGES, self._on_messages)
         on(Event.NOTICE, self._on_notice)
         on(Event.FILE_EXPIRED, self._on_file_expired)
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
@@ -314,9 +316,10 @@ class App:
         if name and self.state.add_channels([name]):
             self.render()
 
-    def _on_message(self, payload: Any) -> None:
-        message = Message.from_wire(payload.get("message") if isinstance(payload, dict) else None)
-        if message and self.state.add_message(message):
+    def _on_messages(self, payload: Any) -> None:
+        # One message, or a busy channel's batch: render once for the lot.
+        added = [self.state.add_message(m) for m in messages_from_wire(payload)]
+        if any(added):
             self.render()
 
     def _on_notice(self, payload: Any) -> None:

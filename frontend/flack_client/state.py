@@ -700,6 +700,20 @@ def too_many_connections_text(payload: object) -> str | None:
     return describe_error(ErrorCode.TOO_MANY_CONNECTIONS, message if isinstance(message, str) else "")
 
 
+def messages_from_wire(payload: object) -> list[Message]:
+    """The messages of a ``message`` event (one) or a ``messages`` event (a
+    busy channel's batch, oldest first); anything malformed is left out."""
+    if not isinstance(payload, dict):
+        return []
+    if "messages" in payload:
+        items = payload["messages"]
+        if not isinstance(items, list):
+            return []
+    else:
+        items = [payload.get("message")]
+    return [m for m in (Message.from_wire(item) for item in items) if m is not None]
+
+
 def catch_up_gap(remembered: int | None, history: list[Message]) -> bool:
     """Whether a fresh history (no ``since`` sent: the page was reloaded)
     leaves out messages after the last one this browser saw: the oldest kept

@@ -23,6 +23,7 @@ from flack_client.state import (
     connection_state,
     describe_error,
     is_send_key,
+    messages_from_wire,
     missing_channel_text,
     should_follow,
     sort_channels,
@@ -354,6 +355,26 @@ def test_message_from_wire() -> None:
 )
 def test_malformed_messages_are_rejected(wire: object) -> None:
     assert Message.from_wire(wire) is None
+
+
+def test_one_message_or_a_batch_from_wire() -> None:
+    one = {"id": 7, "channel": "general", "sender": "bob", "text": "hi", "time": "t"}
+    two = {**one, "id": 8, "text": "again"}
+    assert messages_from_wire({"message": one}) == [Message(7, "general", "bob", "hi", "t")]
+    assert [m.id for m in messages_from_wire({"messages": [one, two]})] == [7, 8]
+    # A malformed item is left out; the rest of the batch is kept.
+    assert [m.id for m in messages_from_wire({"messages": [one, {"id": "x"}, two]})] == [7, 8]
+    for bad in (None, [], {"messages": "x"}, {"messages": None}, {"message": None}, {}):
+        assert messages_from_wire(bad) == []
+
+
+def test_a_batch_is_shown_once_in_order_with_the_single_events() -> None:
+    state = opened("general", [msg(1)])
+    wires = [{"id": i, "channel": "general", "sender": "bob", "text": f"m{i}", "time": "t"} for i in (2, 3, 4)]
+    assert all(state.add_message(m) for m in messages_from_wire({"messages": wires}))
+    # The same message again (ack and event both carry our own) changes nothing.
+    assert not state.add_message(messages_from_wire({"message": wires[1]})[0])
+    assert ids(state) == [1, 2, 3, 4]
 
 
 @pytest.mark.parametrize(

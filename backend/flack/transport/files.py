@@ -13,13 +13,13 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-import socketio
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, ResponseStream, file_stream, json
 
 from flack.core.sharing import Sharing, UploadError
 from flack.files import DiskStore
 from flack.protocol import ErrorCode, ProtocolError, error_ack, ok_ack
+from flack.transport.fanout import Batcher
 from flack.transport.sockets import publish_file
 
 log = logging.getLogger("flack.files")
@@ -75,7 +75,7 @@ def _length(request: Request) -> int | None:
     return int(raw)
 
 
-def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketio.AsyncServer) -> None:
+def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Batcher) -> None:
     """Register the upload and download routes on ``app``."""
 
     @app.put("/uploads/<upload_id>", name="upload_chunk", stream=True)
@@ -124,7 +124,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, sio: socketi
             shared = await sharing.finish(upload)
         except ProtocolError as refusal:
             return _refusal(refusal)
-        await publish_file(sio, shared.message, shared.expired)
+        publish_file(batcher, shared.message, shared.expired)
         wire = shared.message.to_wire()
         return _reply(ok_ack({"received": upload.received, "complete": True, "message": wire}))
 

@@ -19,7 +19,7 @@ from flack.core.chat import Chat
 from flack.core.models import Message, Notice
 from flack.core.sharing import Sharing
 from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
-from flack.transport import fanout
+from flack.transport.fanout import Batcher
 
 log = logging.getLogger("flack.sockets")
 
@@ -32,11 +32,11 @@ def room(channel_name: str) -> str:
     return "channel:" + fold(channel_name)
 
 
-async def publish_file(sio: socketio.AsyncServer, message: Message, expired: list[Message]) -> None:
+def publish_file(batcher: Batcher, message: Message, expired: list[Message]) -> None:
     """Tell the channels about files evicted for room, then the new file message."""
     for gone in expired:
-        await sio.emit(Event.FILE_EXPIRED, {"channel": gone.channel, "id": gone.id}, room=room(gone.channel))
-    await sio.emit(Event.MESSAGE, {"message": message.to_wire()}, room=room(message.channel))
+        batcher.emit(Event.FILE_EXPIRED, {"channel": gone.channel, "id": gone.id}, room(gone.channel))
+    batcher.message(room(message.channel), message.to_wire())
 
 
 def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool]:
@@ -61,17 +61,35 @@ def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any
     return check
 
 
-# Packets waiting for one client that does not read. A healthy client drains
-# its queue within milliseconds; past this, it is cut off (and its queue
-# freed) rather than let it grow server memory without bound.
+# What may wait for one client that does not read. A healthy client drains
+# its queue within milliseconds; past either bound it is cut off (and its
+# queue freed) rather than let it grow server memory without bound. Bytes
+# matter as well as packets: a busy channel's batch is one packet.
 MAX_QUEUED_PACKETS = 1000
+MAX_QUEUED_BYTES = 4 * 1024 * 1024
+# Below this many packets the bytes are not even counted (cheap to check).
+_COUNT_BYTES_FROM = 16
 
 
-async def reap_slow_readers(sio: socketio.AsyncServer, max_queued: int = MAX_QUEUED_PACKETS) -> int:
-    """Disconnect clients whose outgoing queue is longer than ``max_queued``."""
+def queued_bytes(socket: Any) -> int:
+    """Bytes of the encoded packets in an Engine.IO socket's outgoing queue."""
+    # asyncio.Queue keeps its items in a deque; reading it changes nothing.
+    return sum(len(p.data) for p in socket.queue._queue if isinstance(p.data, str | bytes))
+
+
+async def reap_slow_readers(
+    sio: socketio.AsyncServer,
+    max_queued: int = MAX_QUEUED_PACKETS,
+    max_bytes: int = MAX_QUEUED_BYTES,
+) -> int:
+    """Disconnect clients with more than ``max_queued`` packets or
+    ``max_bytes`` bytes waiting to be sent to them."""
     reaped = 0
     for socket in list(sio.eio.sockets.values()):
-        if socket.closed or socket.queue.qsize() <= max_queued:
+        waiting = socket.queue.qsize()
+        if socket.closed or waiting <= _COUNT_BYTES_FROM:
+            continue
+        if waiting <= max_queued and queued_bytes(socket) <= max_bytes:
             continue
         reaped += 1
         log.warning("disconnecting a client that stopped reading (%d packets queued)", socket.queue.qsize())
@@ -98,6 +116,7 @@ def register(
     sio: socketio.AsyncServer,
     chat: Chat,
     sharing: Sharing,
+    batcher: Batcher,
     shutting_down: Callable[[], bool] = lambda: False,
 ) -> None:
     """Attach Flack's event handlers to ``sio``. While ``shutting_down()``,
@@ -126,7 +145,7 @@ def register(
 
     async def announce(notice: Notice | None, skip_sid: str) -> None:
         if notice is not None and not shutting_down():
-            fanout.broadcast(sio, Event.NOTICE, notice.to_wire(), room(notice.channel), skip_sid=skip_sid)
+            batcher.emit(Event.NOTICE, notice.to_wire(), room(notice.channel), skip_sid=skip_sid)
 
     @sio.on("connect")
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -158,7 +177,7 @@ def register(
     @event(Event.CREATE_CHANNEL)
     async def create_channel(sid: str, payload: object) -> Ack:
         channel = await chat.create_channel(sid, protocol.parse_channel(payload))
-        await sio.emit(Event.CHANNEL_CREATED, {"channel": channel.to_wire()})
+        batcher.emit(Event.CHANNEL_CREATED, {"channel": channel.to_wire()}, None)
         return ok_ack({"channel": channel.to_wire()})
 
     @event(Event.JOIN_CHANNEL)
@@ -166,8 +185,12 @@ def register(
         name, since = protocol.parse_join_channel(payload)
         result = await chat.join(sid, name)
         if result.left is not None:
+            batcher.flush(room(result.left.channel))
             await sio.leave_room(sid, room(result.left.channel))
             await announce(result.left, skip_sid=sid)
+        # What the room holds goes to its members so far: the newcomer gets
+        # those messages from the history below, not twice.
+        batcher.flush(room(result.channel.name))
         await sio.enter_room(sid, room(result.channel.name))
         await announce(result.joined, skip_sid=sid)
         # Read the history only now that live delivery has started (see Chat.join).
@@ -185,6 +208,7 @@ def register(
         protocol.parse_empty(payload)
         notice = chat.leave(sid)
         if notice is not None:
+            batcher.flush(room(notice.channel))
             await sio.leave_room(sid, room(notice.channel))
             await announce(notice, skip_sid=sid)
         return ok_ack()
@@ -195,7 +219,7 @@ def register(
         posted = await chat.post(sid, channel, text, client_id)
         wire = posted.message.to_wire()
         if not posted.duplicate:  # a retry was delivered the first time
-            fanout.broadcast(sio, Event.MESSAGE, {"message": wire}, room(posted.message.channel))
+            batcher.message(room(posted.message.channel), wire)
         return ok_ack({"message": wire, "duplicate": posted.duplicate})
 
     @event(Event.START_UPLOAD)

@@ -1,0 +1,109 @@
+"""Coalescing: a quiet channel's message goes out alone, a burst arrives batched,
+and batching never loses, repeats or reorders anything (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from flack.testing import running_server
+from wire_support import Peer, unique
+
+BURST = 40
+
+
+async def channel_with(peers, count: int) -> tuple[str, list[Peer]]:
+    channel = unique("batch-")
+    members = [await (await peers()).named(unique("member")) for _ in range(count)]
+    await members[0].ok("create_channel", {"channel": channel})
+    for member in members:
+        await member.ok("join_channel", {"channel": channel})
+    return channel, members
+
+
+async def burst(sender: Peer, channel: str, count: int = BURST) -> list[int]:
+    """``count`` messages sent at once; the ids the server gave them."""
+    acks = await asyncio.gather(
+        *(sender.ok("send_message", {"channel": channel, "text": f"burst {n}"}) for n in range(count))
+    )
+    return sorted(ack["message"]["id"] for ack in acks)
+
+
+def message_frames(peer: Peer) -> list[tuple[str, Any]]:
+    return [(event, data) for event, data in peer.frames if event in ("message", "messages")]
+
+
+async def until(check, seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_quiet_channel_sends_a_message_on_its_own(peers) -> None:
+    channel, (alice, bob) = await channel_with(peers, 2)
+    await alice.ok("send_message", {"channel": channel, "text": "hello"})
+    await until(lambda: message_frames(bob))
+    [(event, data)] = message_frames(bob)
+    assert event == "message" and data["message"]["text"] == "hello"
+
+
+async def test_a_burst_arrives_batched_complete_and_in_order(peers) -> None:
+    channel, (alice, bob, carol) = await channel_with(peers, 3)
+    ids = await burst(alice, channel)
+    for peer in (alice, bob, carol):
+        await until(lambda peer=peer: len(peer.events("message")) >= BURST)
+        got = [data["message"]["id"] for data in peer.events("message")]
+        assert got == ids  # each once, oldest first
+        frames = message_frames(peer)
+        batches = [data["messages"] for event, data in frames if event == "messages"]
+        # Fewer frames than messages: at least one frame carried several.
+        assert batches and len(frames) < BURST
+        assert all(len(batch) >= 2 for batch in batches)
+        assert all(m["channel"] == channel for batch in batches for m in batch)
+
+
+async def test_a_newcomer_gets_held_messages_once_and_notices_keep_their_place(peers) -> None:
+    channel, (alice, bob) = await channel_with(peers, 2)
+    sending = asyncio.create_task(burst(alice, channel))
+    await until(lambda: len(bob.events("message")) >= 1)
+    dave = await (await peers()).named(unique("dave"))
+    joined = await dave.ok("join_channel", {"channel": channel})
+    ids = await sending
+    await until(lambda: len(bob.events("message")) >= BURST)
+    history = [m["id"] for m in joined["messages"]]
+    await asyncio.sleep(0.05)  # anything still held would have gone out by now
+    live = [data["message"]["id"] for data in dave.events("message")]
+    # History and live delivery together: every message after the join, none twice.
+    assert not set(history) & set(live)
+    assert sorted(set(history) | set(live)) == [i for i in ids if i >= min(history + live)]
+    # bob saw every message that was posted before dave's join ahead of the notice.
+    kinds = [event for event, data in bob.received if event in ("message", "notice")]
+    notice_at = kinds.index("notice")
+    before = [data["message"]["id"] for data in bob.events("message")][:notice_at]
+    assert set(before) >= set(history)
+
+
+@pytest.fixture(scope="module")
+def unbatched_url() -> Iterator[str]:
+    with running_server({"FLACK_BATCH_MS": "0", "FLACK_LOG_LEVEL": "warning"}) as url:
+        yield url
+
+
+async def test_batching_can_be_turned_off(unbatched_url: str) -> None:
+    alice = await (await Peer(unbatched_url).connect()).named(unique("alice"))
+    bob = await (await Peer(unbatched_url).connect()).named(unique("bob"))
+    try:
+        channel = unique("plain-")
+        await alice.ok("create_channel", {"channel": channel})
+        for peer in (alice, bob):
+            await peer.ok("join_channel", {"channel": channel})
+        ids = await burst(alice, channel)
+        await until(lambda: len(bob.events("message")) >= BURST)
+        assert [event for event, _ in message_frames(bob)] == ["message"] * BURST
+        assert [data["message"]["id"] for data in bob.events("message")] == ids
+    finally:
+        for peer in (alice, bob):
+            await peer.sio.disconnect()
