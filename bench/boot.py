@@ -66,6 +66,37 @@ def visit(page: Page, url: str) -> dict[str, Any]:
     }
 
 
+# Pyodide alone, in the same page, browser and server, without PyScript or
+# Flack: the floor under the client's boot. Run through Playwright's
+# evaluate (the test harness), not shipped: Flack's page has no JavaScript
+# of its own.
+FLOOR_SCRIPT = """async () => {
+  const began = performance.now();
+  const { loadPyodide } = await import("/vendor/pyodide/pyodide.mjs");
+  const imported = performance.now();
+  await loadPyodide({ indexURL: "/vendor/pyodide/" });
+  const loaded = performance.now();
+  const response = await fetch("/vendor/pyodide/pyodide.asm.wasm");
+  const compiling = performance.now();
+  await WebAssembly.compileStreaming(response);
+  const compiled = performance.now();
+  return {
+    import_ms: imported - began,
+    load_pyodide_ms: loaded - imported,
+    wasm_compile_ms: compiled - compiling,
+  };
+}"""
+
+
+def floor(page: Page, url: str) -> dict[str, Any]:
+    """Time bare ``loadPyodide()`` (and, after it, one more wasm compile) on
+    Flack's page with PyScript kept from loading."""
+    page.route("**/vendor/pyscript/**", lambda route: route.abort())
+    page.goto(url, wait_until="load")
+    result: dict[str, float] = page.evaluate(FLOOR_SCRIPT)
+    return {key: round(value) for key, value in result.items()}
+
+
 def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "ready_ms_median": round(statistics.median(r["ready_ms"] for r in rounds)),
@@ -98,8 +129,16 @@ def main() -> None:
             context = browser.new_context()
             first.append(visit(context.new_page(), url))
             context.close()
+        floors = []
+        for _ in range(args.rounds):
+            context = browser.new_context()
+            floors.append(floor(context.new_page(), url))
+            context.close()
         browser.close()
         results["first_visit"] = summarise(first)
+        results["floor_first_visit"] = {
+            key: round(statistics.median(f[key] for f in floors)) for key in floors[0]
+        }
 
         repeat = []
         with tempfile.TemporaryDirectory(prefix="flack-profile-") as profile:
@@ -113,6 +152,20 @@ def main() -> None:
                 if n:  # round 0 only warms the profile
                     repeat.append(result)
         results["repeat_visit"] = summarise(repeat)
+        floors = []
+        with tempfile.TemporaryDirectory(prefix="flack-profile-") as profile:
+            for n in range(args.rounds + 1):
+                context = pw.chromium.launch_persistent_context(
+                    profile, executable_path=chromium, headless=True, args=ARGS
+                )
+                page = context.pages[0] if context.pages else context.new_page()
+                result = floor(page, url)
+                context.close()
+                if n:
+                    floors.append(result)
+        results["floor_repeat_visit"] = {
+            key: round(statistics.median(f[key] for f in floors)) for key in floors[0]
+        }
     for kind in ("first_visit", "repeat_visit"):
         summary = results[kind]
         last = summary["last_round"]
@@ -122,6 +175,8 @@ def main() -> None:
         )
         print(f"{'':<13} downloads (ms): {last['downloads_ms']}")
         print(f"{'':<13} client (ms from navigation): {last['client_ms']}")
+    for kind in ("floor_first_visit", "floor_repeat_visit"):
+        print(f"{kind:<19} Pyodide alone (median ms): {results[kind]}")
     out = Path("results")
     out.mkdir(exist_ok=True)
     (out / "boot.json").write_text(json.dumps({"pinned": pinned, **results}, indent=2))

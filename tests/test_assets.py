@@ -69,6 +69,8 @@ def test_assemble_copies_only_what_is_served(tmp_path: Path) -> None:
 def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
     import gzip
 
+    import brotli
+
     frontend = tmp_path / "frontend"
     frontend.mkdir()
     (frontend / "index.html").write_text("page")
@@ -80,9 +82,18 @@ def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
     wasm = frontend / "node_modules" / "pyodide" / "pyodide.asm.wasm"
     wasm.write_bytes(b"\x00asm" + bytes(range(256)) * 4000)  # compressible
     dest = tmp_path / "web"
-    assemble(frontend, dest)
+    assemble(frontend, dest, brotli_quality=5)  # the build uses 11; slower, same format
+    served = dest / "vendor" / "pyodide" / "pyodide.asm.wasm"
     packed = dest / "vendor" / "pyodide" / "pyodide.asm.wasm.gz"
     assert gzip.decompress(packed.read_bytes()) == wasm.read_bytes()
-    assert WebRoot.gzipped(dest / "vendor" / "pyodide" / "pyodide.asm.wasm") == packed
+    assert WebRoot.gzipped(served) == packed
+    squeezed = dest / "vendor" / "pyodide" / "pyodide.asm.wasm.br"
+    assert brotli.decompress(squeezed.read_bytes()) == wasm.read_bytes()
+    # The best encoding the browser offers; the file itself when it offers none.
+    assert WebRoot.precompressed(served, "gzip, deflate, br, zstd") == (squeezed, "br", True)
+    assert WebRoot.precompressed(served, "gzip;q=1.0, deflate") == (packed, "gzip", True)
+    assert WebRoot.precompressed(served, "") == (served, None, True)
     # Tiny files that would not shrink are left alone.
-    assert WebRoot.gzipped(dest / "vendor" / "pyodide" / "pyodide.mjs") is None
+    tiny = dest / "vendor" / "pyodide" / "pyodide.mjs"
+    assert WebRoot.gzipped(tiny) is None
+    assert WebRoot.precompressed(tiny, "gzip, br") == (tiny, None, False)

@@ -16,6 +16,7 @@ def test_defaults() -> None:
     assert (settings.host, settings.port, settings.integration) == ("127.0.0.1", 8000, "asgi")
     assert settings.name_idle_seconds == 86400
     assert (settings.max_file_mb, settings.files_total_mb, settings.files_dir) == (100, 2048, "")
+    assert settings.batch_ms == 5
 
 
 def test_environment_then_flags() -> None:
@@ -33,6 +34,7 @@ def test_environment_then_flags() -> None:
         ({"FLACK_NAME_IDLE_SECONDS": "0"}, "FLACK_NAME_IDLE_SECONDS must be positive"),
         ({"FLACK_MAX_FILE_MB": "0"}, "FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive"),
         ({"FLACK_FILES_TOTAL_MB": "lots"}, "FLACK_FILES_TOTAL_MB='lots' is not a valid float"),
+        ({"FLACK_BATCH_MS": "-1"}, "FLACK_BATCH_MS must be 0-1000"),
     ],
 )
 def test_bad_settings_are_refused_with_words(env: dict[str, str], words: str) -> None:
@@ -56,6 +58,8 @@ def test_cli_flags() -> None:
     )
     settings = Settings.from_env({}, max_file_mb=args.max_file_mb, files_dir=args.files_dir)
     assert (settings.max_file_mb, args.files_total_mb, settings.files_dir) == (1.5, 10, "/srv/flack")
+    args = build_parser().parse_args(["serve", "--batch-ms", "0"])
+    assert Settings.from_env({}, batch_ms=args.batch_ms).batch_ms == 0
 
 
 def test_a_temporary_files_folder_is_removed_at_shutdown(tmp_path) -> None:

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between periodic saves (FLACK_STATE_INTERVAL, default 10)",
     )
     serve.add_argument(
+        "--batch-ms",
+        type=float,
+        help="coalescing window for a busy channel's messages, 0 = off (FLACK_BATCH_MS, default 5)",
+    )
+    serve.add_argument(
         "--allowed-origins",
         help="extra browser origins allowed to connect, comma-separated (FLACK_ALLOWED_ORIGINS)",
     )

@@ -62,12 +62,12 @@ async def _send(request: Request, path: Path | None, extra: dict[str, str] | Non
     # its bytes: without this a repeat visit downloaded all 14 MB again.
     # Content-hashed, immutable URLs would save even the revalidations.
     headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache", **(extra or {})}
-    packed = WebRoot.gzipped(path)
-    if packed is not None:
+    sent, encoding, varies = WebRoot.precompressed(path, request.headers.get("accept-encoding", ""))
+    if varies:
         headers["Vary"] = "Accept-Encoding"
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-            path = packed
+    if encoding is not None:
+        headers["Content-Encoding"] = encoding
+        path = sent
     return await file(path, request_headers=request.headers, mime_type=mime, headers=headers)
 
 
