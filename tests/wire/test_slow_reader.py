@@ -79,3 +79,16 @@ async def test_a_client_that_stops_reading_is_disconnected(server_url: str, peer
         assert sent["message"]["text"] == "after"
     finally:
         writer.transport.abort()
+
+
+def test_queued_bytes_counts_packets_and_skips_the_stop_sign() -> None:
+    from types import SimpleNamespace
+
+    from engineio import packet
+
+    from flack.transport.sockets import queued_bytes
+
+    queue: asyncio.Queue[object] = asyncio.Queue()
+    for item in (packet.Packet(packet.MESSAGE, "x" * 10), packet.Packet(packet.MESSAGE, b"yy"), None):
+        queue.put_nowait(item)
+    assert queued_bytes(SimpleNamespace(queue=queue)) == 12

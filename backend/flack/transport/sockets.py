@@ -74,7 +74,9 @@ _COUNT_BYTES_FROM = 16
 def queued_bytes(socket: Any) -> int:
     """Bytes of the encoded packets in an Engine.IO socket's outgoing queue."""
     # asyncio.Queue keeps its items in a deque; reading it changes nothing.
-    return sum(len(p.data) for p in socket.queue._queue if isinstance(p.data, str | bytes))
+    # A closing socket's queue also holds None, the writer's stop sign.
+    data = (getattr(p, "data", None) for p in socket.queue._queue)
+    return sum(len(d) for d in data if isinstance(d, str | bytes))
 
 
 async def reap_slow_readers(
