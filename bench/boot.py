@@ -33,8 +33,21 @@ from flack.testing import CHROMIUM_ARGS, server_process
 ARGS = list(CHROMIUM_ARGS)
 
 
+# PyScript's own milestones: it dispatches ``py:progress`` events ("Loading
+# Pyodide", "Loading interpreter" when it calls loadPyodide(), "Loaded
+# interpreter", "Loaded Pyodide" …). The benchmark records when each fired
+# (ms from navigation start); harness code, injected by Playwright.
+PROGRESS_SCRIPT = """
+window.__bootProgress = {};
+addEventListener("py:progress", (event) => {
+  window.__bootProgress[String(event.detail)] = Math.round(performance.now());
+});
+"""
+
+
 def visit(page: Page, url: str) -> dict[str, Any]:
     """Navigate and wait for the client; what it took, seen from Playwright's side."""
+    page.add_init_script(PROGRESS_SCRIPT)
     finished: list[Request] = []
     page.on("requestfinished", lambda request: finished.append(request))
     began = time.perf_counter()
@@ -57,7 +70,9 @@ def visit(page: Page, url: str) -> dict[str, Any]:
     # started, finished importing, connected and was ready.
     boot = page.get_attribute("body", "data-boot") or ""
     marks = {key: int(value) for key, _, value in (item.partition("=") for item in boot.split(",")) if value}
+    progress: dict[str, int] = page.evaluate("window.__bootProgress || {}")
     return {
+        "pyscript_ms": progress,
         "ready_ms": round(ready_ms),
         "bytes": transferred,
         "requests": len(finished),
@@ -174,6 +189,7 @@ def main() -> None:
             f"{summary['bytes_median'] / 1e6:.2f} MB transferred in {last['requests']} requests"
         )
         print(f"{'':<13} downloads (ms): {last['downloads_ms']}")
+        print(f"{'':<13} PyScript (ms from navigation): {last['pyscript_ms']}")
         print(f"{'':<13} client (ms from navigation): {last['client_ms']}")
     for kind in ("floor_first_visit", "floor_repeat_visit"):
         print(f"{kind:<19} Pyodide alone (median ms): {results[kind]}")
