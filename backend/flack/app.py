@@ -75,6 +75,7 @@ def create_app(settings: Settings) -> Sanic:
         sio.attach(app)
     else:
         app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
+        fanout.install_direct_writes(sio)
 
     def save() -> None:
         if state_file is not None:

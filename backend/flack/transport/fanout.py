@@ -12,6 +12,16 @@ frames.
 What remains per recipient is one WebSocket frame: a write system call and a
 writer wake-up. Under load :class:`Batcher` sends one frame for several
 messages (see its docstring); when a channel is quiet it adds no delay.
+
+Under uvicorn (the ASGI integration) :func:`install_direct_writes` removes
+the wake-up too: a recipient whose connection has nothing queued and is not
+pushing back gets the frame written to its transport there and then, and
+connections without compression all get the very same frame bytes, built
+once (server frames are unmasked), as Node.js's ``ws`` does. Anything else
+(a backlog, flow control, compression, a closing connection, the Sanic
+integration, an unknown uvicorn) takes the queue as before, so order and
+bounds are kept: a connection's frames are written either by its writer or
+here, and here only when its writer has nothing left to write.
 """
 
 from __future__ import annotations
@@ -22,10 +32,73 @@ from typing import Any
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
+from websockets import frames as ws_frames
 
 from flack.protocol import Event
 
 NAMESPACE = "/"
+# Where install_direct_writes() keeps a connection's uvicorn protocol.
+_DIRECT = "_flack_websocket"
+
+
+def install_direct_writes(sio: socketio.AsyncServer) -> bool:
+    """Let :func:`broadcast` write to idle uvicorn websockets directly
+    (ASGI integration only); whether it could."""
+    try:
+        from engineio.async_drivers.asgi import WebSocket
+    except ImportError:  # pragma: no cover - python-engineio without ASGI
+        return False
+    if sio.eio._async.get("websocket") is not WebSocket:
+        return False
+
+    class RememberingWebSocket(WebSocket):  # type: ignore[misc,valid-type]
+        """python-engineio's ASGI websocket, noting the connection's uvicorn
+        protocol on its Engine.IO socket."""
+
+        async def __call__(self, environ: dict[str, Any]) -> Any:
+            protocol = getattr(environ.get("asgi.send"), "__self__", None)
+            socket = getattr(self.handler, "__self__", None)
+            if socket is not None and _looks_direct(protocol):
+                setattr(socket, _DIRECT, protocol)
+            return await super().__call__(environ)
+
+    # A copy: python-engineio shares this dict between all servers.
+    sio.eio._async = {**sio.eio._async, "websocket": RememberingWebSocket}
+    return True
+
+
+def _looks_direct(protocol: Any) -> bool:
+    # uvicorn's websockets-sansio protocol: what _write_now() relies on.
+    return all(
+        hasattr(protocol, name)
+        for name in ("conn", "transport", "writable", "handshake_complete", "close_sent", "disconnected")
+    )
+
+
+def _write_now(socket: Any, frame: bytes, text: bytes) -> bool:
+    """Write to the connection now if nothing is ahead of this frame; else False."""
+    protocol = getattr(socket, _DIRECT, None)
+    if protocol is None or not socket.queue.empty():
+        return False  # not a direct connection, or its writer has packets to send first
+    try:
+        if (
+            protocol.close_sent
+            or protocol.disconnected
+            or not protocol.handshake_complete
+            or not protocol.writable.is_set()  # flow control: the client is behind
+            or protocol.transport.is_closing()
+            or protocol.conn.state.name != "OPEN"
+        ):
+            return False
+        conn = protocol.conn
+        if conn.extensions:  # per-message deflate keeps per-connection state
+            conn.send_text(text)
+            protocol.transport.write(b"".join(conn.data_to_send()))
+        else:
+            protocol.transport.write(frame)
+        return True
+    except Exception:  # anything unexpected: the queue is always right
+        return False
 
 
 def broadcast(
@@ -36,7 +109,9 @@ def broadcast(
     encoded = sio.packet_class(sio_packet.EVENT, namespace=NAMESPACE, data=[event, data]).encode()
     if isinstance(encoded, list):  # binary attachments: let python-socketio handle them
         raise TypeError("broadcast() carries JSON only")
-    frame = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+    packet = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+    text = packet.encode().encode()
+    frame = ws_frames.Frame(ws_frames.Opcode.TEXT, text).serialize(mask=False)
     sockets = sio.eio.sockets
     queued = 0
     for sid, eio_sid in sio.manager.get_participants(NAMESPACE, room):
@@ -45,7 +120,8 @@ def broadcast(
         socket = sockets.get(eio_sid)
         if socket is None or socket.closed or socket.closing:
             continue
-        socket.queue.put_nowait(frame)
+        if not _write_now(socket, frame, text):
+            socket.queue.put_nowait(packet)
         queued += 1
     return queued
 
