@@ -107,3 +107,36 @@ async def test_batching_can_be_turned_off(unbatched_url: str) -> None:
     finally:
         for peer in (alice, bob):
             await peer.sio.disconnect()
+
+
+async def test_a_client_without_compression_gets_the_shared_frames_intact(server_url: str, peers) -> None:
+    """Connections without per-message deflate are written one shared frame
+    (transport/fanout.py); a raw websocket client checks what arrives."""
+    import json
+
+    import aiohttp
+
+    channel, (alice,) = await channel_with(peers, 1)
+    endpoint = server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as session, session.ws_connect(endpoint, compress=0) as ws:
+        assert (await ws.receive_str(timeout=5)).startswith("0")
+        await ws.send_str("40")
+        assert (await ws.receive_str(timeout=5)).startswith("40")
+        await ws.send_str("420" + json.dumps(["claim_name", {"name": unique("plain")}]))
+        await ws.send_str("421" + json.dumps(["join_channel", {"channel": channel}]))
+        acks = 0
+        while acks < 2:
+            frame = await ws.receive_str(timeout=5)
+            acks += frame.startswith("43")
+        ids = await burst(alice, channel)
+        got: list[int] = []
+        async with asyncio.timeout(5):
+            while len(got) < BURST:
+                frame = await ws.receive_str()
+                if frame == "2":  # Engine.IO ping
+                    await ws.send_str("3")
+                    continue
+                assert frame.startswith("42"), frame
+                event, data = json.loads(frame[2:])
+                got += [m["id"] for m in data["messages"]] if event == "messages" else [data["message"]["id"]]
+        assert got == ids

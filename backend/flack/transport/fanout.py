@@ -78,8 +78,11 @@ def _looks_direct(protocol: Any) -> bool:
 def _write_now(socket: Any, frame: bytes, text: bytes) -> bool:
     """Write to the connection now if nothing is ahead of this frame; else False."""
     protocol = getattr(socket, _DIRECT, None)
-    if protocol is None or not socket.queue.empty():
-        return False  # not a direct connection, or its writer has packets to send first
+    # Not a direct connection; or one still upgrading from long-polling
+    # (until it has, packets travel by polling); or its writer has packets
+    # to send first.
+    if protocol is None or not socket.upgraded or not socket.queue.empty():
+        return False
     try:
         if (
             protocol.close_sent
