@@ -326,3 +326,47 @@ def test_refused_connections_failed_messages_rate_limits_and_a_long_absence(
         assert not any(text in entry for text in flood[:5] for entry in shown)
         expect(bob.articles.last).to_contain_text(flood[-1])
         bob.context.close()
+
+
+def test_two_tabs_offline_lose_nothing_when_one_is_closed(person, names, wire: Wire, tmp_path: Path):
+    """Bob has the same channel open in two tabs of one browser (one
+    localStorage) when the server goes down. He types a message in each: both
+    are kept in the shared stored outbox (neither tab's save drops the
+    other's). He closes the first tab; when the server is back, the second
+    tab sends its own message and the one the closed tab left: each is stored
+    once."""
+    port = testing.free_port()
+    env = {**QUIET, "FLACK_STATE_FILE": str(tmp_path / "state.json")}
+    room = names("Tabs")
+    first_text, second_text = "typed in the first tab", "typed in the second tab"
+
+    with testing.server_process(env, port=port) as (url, process):
+        bob = person(names("Bob"), url=url)
+        bob.create_channel(room)
+        bob.expect_open(room)
+        second = type(bob)(bob.context, url, bob.watch).open()  # a second tab: same storage
+        second.expect_open(room)
+        expect(second.status).to_have_text(CONNECTED)
+
+        stop(process)
+        for tab, text in ((bob, first_text), (second, second_text)):
+            expect(tab.status).to_have_text(RECONNECTING)
+            tab.composer.fill(text)
+            tab.composer.press("Enter")
+            expect(tab.article(text)).to_contain_text("Sending…")
+        # The second tab saved after the first: both messages are stored.
+        stored = json.loads(local_storage(bob)["flack.outbox"])
+        assert sorted(item["text"] for item in stored) == [first_text, second_text]
+        bob.page.close()
+
+    with testing.server_process(env, port=port) as (url, process):
+        expect(second.status).to_have_text(CONNECTED, timeout=RECONNECT_MS)
+        expect(second.sending).to_have_count(0, timeout=RECONNECT_MS)
+        for text in (first_text, second_text):
+            expect(second.article(text)).to_have_count(1)
+            expect(second.article(text)).not_to_have_class(re.compile(r"\bmessage--pending\b"))
+        seen = wire.run(history(url, names("Alice"), room))
+        assert sorted(m["text"] for m in seen) == [first_text, second_text]
+        assert {m["sender"] for m in seen} == {bob.name}
+        assert "flack.outbox" not in local_storage(second)
+        second.context.close()

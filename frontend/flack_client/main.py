@@ -114,7 +114,9 @@ class App:
     def render(self) -> None:
         """Redraw whatever changed (and remember what must survive a reload)."""
         self.view.render(self.state)
-        storage.save_delivery(self.state.last_ids.to_wire(), self.state.outbox_wire())
+        # Another tab of this browser may have changed the stored outbox.
+        outbox = self.state.outbox_to_store(storage.stored_outbox())
+        storage.save_delivery(self.state.last_ids.to_wire(), outbox)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -296,6 +298,8 @@ class App:
         if self.state.finish_join(name, [m for m in history if m], since=since, gap=gap):
             storage.save_channel(name)
             self.saved = storage.load()
+            # What another tab of this browser left waiting goes from here too.
+            self.state.adopt_outbox(storage.stored_outbox())
             self.render()
             self.view.focus_composer()
             # In the channel on this connection: what waits to be sent can go.

@@ -1107,6 +1107,9 @@ class ChatState:
     _upload_seq: int = 0
     last_ids: LastIds = field(default_factory=LastIds)
     _outbox: list[Outgoing] = field(default_factory=list)
+    # Every client_id this page has had in its outbox: the shared stored
+    # outbox's other entries belong to another tab of this browser.
+    _known: set[str] = field(default_factory=set)
     _live: str | None = None  # the channel this very connection has joined
     _gap_seq: int = 0
 
@@ -1114,10 +1117,38 @@ class ChatState:
         """Take what an earlier visit stored (the ``to_wire`` shapes)."""
         self.last_ids = LastIds.from_wire(last_ids)
         self._outbox = outbox_from_wire(outbox)
+        self._known = {item.client_id for item in self._outbox}
 
     def outbox_wire(self) -> list[dict[str, Any]]:
         """The outbox in its storage shape, oldest first."""
         return [item.to_wire() for item in self._outbox]
+
+    # Tabs of one browser share localStorage, so the stored outbox is shared
+    # too: each page writes back what other tabs keep there untouched and
+    # changes only its own messages, so no tab overwrites another's unsent
+    # messages; and a page adopts what another tab left waiting, so the
+    # messages of a tab that was closed while offline still go out.
+
+    def outbox_to_store(self, stored: object) -> list[dict[str, Any]]:
+        """The outbox to write, given the one stored now (``stored``, parsed
+        JSON): the messages of other tabs this page never had, then ours."""
+        others = [item.to_wire() for item in outbox_from_wire(stored) if item.client_id not in self._known]
+        return others + self.outbox_wire()
+
+    def adopt_outbox(self, stored: object) -> int:
+        """Take on the messages another tab left waiting in the stored outbox
+        (``stored``, parsed JSON), to send them from here too: the server
+        stores a ``client_id`` once, whichever tab gets there first. Messages
+        marked "Not sent" stay with the tab that shows them. How many were
+        taken on."""
+        adopted = 0
+        for item in outbox_from_wire(stored):
+            if item.client_id in self._known or item.failed or len(self._outbox) >= OUTBOX_MAX:
+                continue
+            self._known.add(item.client_id)
+            self._outbox.append(item)
+            adopted += 1
+        return adopted
 
     # identity -----------------------------------------------------------------
 
@@ -1354,6 +1385,7 @@ class ChatState:
             return None
         item = Outgoing(client_id or new_client_id(), self.open_channel, text)
         self._outbox.append(item)
+        self._known.add(item.client_id)
         return item
 
     @property

@@ -98,6 +98,12 @@ def _save_json(key: str, value: Any) -> None:
         _set(key, text)
 
 
+def stored_outbox() -> Any:
+    """The outbox as stored right now (parsed JSON, or None): another tab of
+    this browser may have changed it since this page last looked."""
+    return _get_json(OUTBOX_KEY)
+
+
 def save_delivery(last_ids: dict[str, int], outbox: list[dict[str, Any]]) -> None:
     """Remember the last ids seen and the outbox (written only when changed)."""
     _save_json(LAST_IDS_KEY, last_ids)

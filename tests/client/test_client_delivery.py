@@ -701,6 +701,78 @@ class TestStoredOutbox:
         assert back is not None and back.failed and back.failure_text == "Refused."
 
 
+class TestOutboxSharedByTabs:
+    """Tabs of one browser share localStorage and so the stored outbox: no
+    tab's save may drop another's unsent messages, and a closed tab's
+    leftovers are sent by the next one that joins."""
+
+    @staticmethod
+    def offline_tab(*texts_: str) -> ChatState:
+        state = joined()
+        state.connection_lost()
+        for text in texts_:
+            assert state.queue_message(text) is not None
+        return state
+
+    def test_a_save_keeps_what_another_tab_stored(self) -> None:
+        one, two = self.offline_tab("from tab one"), self.offline_tab("from tab two")
+        stored = one.outbox_to_store(None)
+        stored = json.loads(json.dumps(two.outbox_to_store(stored)))
+        assert [item["text"] for item in stored] == ["from tab one", "from tab two"]
+        # Tab one saves again later: still both, each once.
+        stored = one.outbox_to_store(stored)
+        assert sorted(item["text"] for item in stored) == ["from tab one", "from tab two"]
+
+    def test_what_a_tab_delivered_or_discarded_leaves_the_store(self) -> None:
+        one, two = self.offline_tab("sent", "dropped"), self.offline_tab("theirs")
+        stored = two.outbox_to_store(one.outbox_to_store(None))
+        sent, dropped = one.outbox
+        assert one.send_answered(sent.client_id, sent_ok(mine(5, sent))) is not None
+        dropped.status, dropped.error = SendStatus.FAILED, "Refused."
+        assert one.discard_send(dropped.client_id)
+        assert [item["text"] for item in one.outbox_to_store(stored)] == ["theirs"]
+
+    def test_messages_loaded_at_start_count_as_this_tabs_own(self) -> None:
+        stored = self.offline_tab("left behind").outbox_to_store(None)
+        later = ChatState()
+        later.load_saved(None, stored)
+        item = later.outbox[0]
+        later.set_identity(ME, "tok")
+        later.begin_join("general")
+        assert later.finish_join("general", [])
+        assert later.send_answered(item.client_id, sent_ok(mine(1, item))) is not None
+        assert later.outbox_to_store(stored) == []  # not kept as somebody else's
+
+    def test_a_tab_adopts_what_another_left_waiting_and_sends_it(self) -> None:
+        closed = self.offline_tab("typed before closing")
+        failed = Outgoing("cid-failed", "general", "not sent", status=SendStatus.FAILED, error="Refused.")
+        stored = [*closed.outbox_to_store(None), failed.to_wire()]
+        other = joined()
+        assert other.adopt_outbox(stored) == 1  # "Not sent" stays with its own tab
+        assert other.adopt_outbox(stored) == 0  # once
+        assert texts(other) == ["typed before closing"]
+        item = other.next_to_send()
+        assert item is not None and item.client_id == closed.outbox[0].client_id
+        # Delivered from here: it leaves the store; the failed one stays for its tab.
+        assert other.send_answered(item.client_id, sent_ok(mine(1, item))) is not None
+        assert [entry["text"] for entry in other.outbox_to_store(stored)] == ["not sent"]
+
+    def test_adopting_respects_the_bound(self) -> None:
+        stored = [{"client_id": f"c{i}", "channel": "general", "text": "t", "failed": None} for i in range(5)]
+        state = joined()
+        state.connection_lost()
+        for _ in range(OUTBOX_MAX - 2):
+            assert state.queue_message("mine") is not None
+        assert state.adopt_outbox(stored) == 2
+        assert len(state.outbox) == OUTBOX_MAX
+
+    @pytest.mark.parametrize("stored", [None, "x", 3, [None, {"client_id": ""}]])
+    def test_garbled_store_is_ignored(self, stored: object) -> None:
+        state = self.offline_tab("mine")
+        assert [item["text"] for item in state.outbox_to_store(stored)] == ["mine"]
+        assert state.adopt_outbox(stored) == 0
+
+
 # --- small helpers -------------------------------------------------------------------------------
 
 
