@@ -1135,15 +1135,22 @@ class ChatState:
         others = [item.to_wire() for item in outbox_from_wire(stored) if item.client_id not in self._known]
         return others + self.outbox_wire()
 
-    def adopt_outbox(self, stored: object) -> int:
-        """Take on the messages another tab left waiting in the stored outbox
-        (``stored``, parsed JSON), to send them from here too: the server
-        stores a ``client_id`` once, whichever tab gets there first. Messages
-        marked "Not sent" stay with the tab that shows them. How many were
-        taken on."""
+    def adopt_outbox(self, stored: object, channel: str) -> int:
+        """Take on the messages for ``channel`` (just joined) that another tab
+        left waiting in the stored outbox (``stored``, parsed JSON), to send
+        them from here now: the server stores a ``client_id`` once, whichever
+        tab gets there first. Only the joined channel's, so that none is held
+        here unsent for long (the server remembers client_ids for a while,
+        not forever). Messages marked "Not sent" stay with the tab that shows
+        them. How many were taken on."""
         adopted = 0
         for item in outbox_from_wire(stored):
-            if item.client_id in self._known or item.failed or len(self._outbox) >= OUTBOX_MAX:
+            if (
+                item.client_id in self._known
+                or item.failed
+                or fold(item.channel) != fold(channel)
+                or len(self._outbox) >= OUTBOX_MAX
+            ):
                 continue
             self._known.add(item.client_id)
             self._outbox.append(item)

@@ -746,16 +746,20 @@ class TestOutboxSharedByTabs:
     def test_a_tab_adopts_what_another_left_waiting_and_sends_it(self) -> None:
         closed = self.offline_tab("typed before closing")
         failed = Outgoing("cid-failed", "general", "not sent", status=SendStatus.FAILED, error="Refused.")
-        stored = [*closed.outbox_to_store(None), failed.to_wire()]
+        elsewhere = Outgoing("cid-elsewhere", "random", "for another channel")
+        stored = [*closed.outbox_to_store(None), failed.to_wire(), elsewhere.to_wire()]
         other = joined()
-        assert other.adopt_outbox(stored) == 1  # "Not sent" stays with its own tab
-        assert other.adopt_outbox(stored) == 0  # once
+        # "Not sent" stays with its own tab; another channel's waits for a
+        # tab that joins that channel.
+        assert other.adopt_outbox(stored, "GENERAL") == 1
+        assert other.adopt_outbox(stored, "general") == 0  # once
         assert texts(other) == ["typed before closing"]
         item = other.next_to_send()
         assert item is not None and item.client_id == closed.outbox[0].client_id
-        # Delivered from here: it leaves the store; the failed one stays for its tab.
+        # Delivered from here: it leaves the store; the others stay there.
         assert other.send_answered(item.client_id, sent_ok(mine(1, item))) is not None
-        assert [entry["text"] for entry in other.outbox_to_store(stored)] == ["not sent"]
+        left = [entry["text"] for entry in other.outbox_to_store(stored)]
+        assert left == ["not sent", "for another channel"]
 
     def test_adopting_respects_the_bound(self) -> None:
         stored = [{"client_id": f"c{i}", "channel": "general", "text": "t", "failed": None} for i in range(5)]
@@ -763,14 +767,14 @@ class TestOutboxSharedByTabs:
         state.connection_lost()
         for _ in range(OUTBOX_MAX - 2):
             assert state.queue_message("mine") is not None
-        assert state.adopt_outbox(stored) == 2
+        assert state.adopt_outbox(stored, "general") == 2
         assert len(state.outbox) == OUTBOX_MAX
 
     @pytest.mark.parametrize("stored", [None, "x", 3, [None, {"client_id": ""}]])
     def test_garbled_store_is_ignored(self, stored: object) -> None:
         state = self.offline_tab("mine")
         assert [item["text"] for item in state.outbox_to_store(stored)] == ["mine"]
-        assert state.adopt_outbox(stored) == 0
+        assert state.adopt_outbox(stored, "general") == 0
 
 
 # --- small helpers -------------------------------------------------------------------------------
