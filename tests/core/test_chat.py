@@ -167,6 +167,35 @@ async def test_join_returns_history_and_notices(chat: Chat) -> None:
     assert same.left is None and same.joined is None
 
 
+async def test_a_second_tab_of_the_same_person_announces_nothing(chat: Chat) -> None:
+    """Two connections with one token (two tabs): "Ada joined" once, when the
+    first opens the channel; "Ada left" once, when the last closes it."""
+    token = await named(chat, "tab1", "Ada")
+    await named(chat, "tab2", "Ada", token)
+    await named(chat, "other", "Bea")  # somebody else still gets notices
+    await chat.create_channel("tab1", "one")
+    await chat.create_channel("tab1", "two")
+    assert (await chat.join("tab1", "one")).joined is not None
+    assert (await chat.join("tab2", "one")).joined is None
+    assert (await chat.join("other", "one")).joined is not None
+    moved = await chat.join("tab1", "two")  # tab2 is still in "one"
+    assert moved.left is None and moved.joined is not None
+    assert chat.leave("tab1") is not None  # nobody of Ada's left in "two"
+    assert await chat.disconnect("tab2") is not None  # now Ada has left "one"
+    assert await chat.disconnect("other") is not None
+
+
+async def test_a_second_tab_closing_is_not_a_leave(chat: Chat) -> None:
+    token = await named(chat, "tab1", "Ada")
+    await named(chat, "tab2", "Ada", token)
+    await chat.create_channel("tab1", "one")
+    await chat.join("tab1", "one")
+    await chat.join("tab2", "one")
+    assert await chat.disconnect("tab1") is None
+    notice = await chat.disconnect("tab2")
+    assert notice is not None and (notice.kind, notice.name) == (NoticeKind.LEAVE, "Ada")
+
+
 async def test_join_unknown_channel(chat: Chat) -> None:
     await named(chat, "a", "Ada")
     with pytest.raises(NoSuchChannel):

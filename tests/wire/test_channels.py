@@ -117,6 +117,32 @@ async def test_join_leave_notices_go_to_others_only(peers) -> None:
             await asyncio.sleep(0.02)
 
 
+async def test_a_second_tab_of_the_same_person_is_no_news(peers) -> None:
+    """Two connections with one token are one person: the channel hears "joined"
+    when the first arrives and "left" when the last goes, not for each tab."""
+    channel, elsewhere = unique("tabs-"), unique("elsewhere-")
+    name = unique("ida")
+    stayer = await (await peers()).named(unique("nia"))
+    first = await (await peers()).named(name)
+    second = await peers()
+    await second.ok("claim_name", {"name": name, "token": first.token})
+    await stayer.ok("create_channel", {"channel": channel})
+    await stayer.ok("create_channel", {"channel": elsewhere})
+    await stayer.ok("join_channel", {"channel": channel})
+    await first.ok("join_channel", {"channel": channel})
+    await second.ok("join_channel", {"channel": channel})
+    await first.ok("join_channel", {"channel": elsewhere})  # the first tab moves on
+    await second.ok("send_message", {"channel": channel, "text": "still here"})
+    await stayer.wait_for("message", lambda m: m["message"]["text"] == "still here")
+    # Each acknowledged before the message was sent: the second tab's join and
+    # the first tab's move came first, and announced nothing.
+    assert [(n["kind"], n["name"]) for n in stayer.events("notice")] == [("join", name)]
+    await second.sio.disconnect()
+    left = await stayer.wait_for("notice", lambda n: n["kind"] == "leave")
+    assert left["name"] == name
+    assert [(n["kind"], n["name"]) for n in stayer.events("notice")] == [("join", name), ("leave", name)]
+
+
 async def test_not_in_channel_and_unknown_channel(peers) -> None:
     peer = await (await peers()).named(unique("pat"))
     channel = unique("closed-")

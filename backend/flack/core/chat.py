@@ -245,7 +245,8 @@ class Chat:
         if session.channel is None or session.channel.key != channel.key:
             left = self._leave_notice(session)
             session.channel = channel
-            joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
+            if not self._also_there(session, channel):
+                joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
         return JoinResult(channel, left, joined)
 
     async def history(self, channel: Channel) -> list[Message]:
@@ -277,9 +278,22 @@ class Chat:
         return notice
 
     def _leave_notice(self, session: Session) -> Notice | None:
-        if session.channel is None or session.name is None:
+        if session.channel is None or session.name is None or self._also_there(session, session.channel):
             return None
         return Notice(session.channel.name, NoticeKind.LEAVE, session.name, iso_utc(self._clock()))
+
+    def _also_there(self, session: Session, channel: Channel) -> bool:
+        """Whether another connection of the same person (a second tab) has
+        ``channel`` open: then this one joining or leaving it is no news, and
+        "left" would be untrue. (A scan: joins and leaves are rare next to
+        messages.)"""
+        return session.token is not None and any(
+            other is not session
+            and other.token == session.token
+            and other.channel is not None
+            and other.channel.key == channel.key
+            for other in self._sessions.values()
+        )
 
     # -- messages --------------------------------------------------------------
 
