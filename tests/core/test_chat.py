@@ -196,6 +196,17 @@ async def test_a_second_tab_closing_is_not_a_leave(chat: Chat) -> None:
     assert notice is not None and (notice.kind, notice.name) == (NoticeKind.LEAVE, "Ada")
 
 
+async def test_a_tab_that_becomes_someone_else_no_longer_counts(chat: Chat) -> None:
+    token = await named(chat, "tab1", "Ada")
+    await named(chat, "tab2", "Ada", token)
+    await chat.create_channel("tab1", "one")
+    await chat.join("tab1", "one")
+    await chat.join("tab2", "one")
+    await chat.claim_name("tab2", "Cleo", None)  # a new identity in that tab
+    notice = chat.leave("tab1")
+    assert notice is not None and notice.name == "Ada"
+
+
 async def test_join_unknown_channel(chat: Chat) -> None:
     await named(chat, "a", "Ada")
     with pytest.raises(NoSuchChannel):

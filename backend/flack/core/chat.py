@@ -108,6 +108,8 @@ class Chat:
         self._clock = clock
         self._new_token = token_factory
         self._sessions: dict[str, Session] = {}
+        # token -> the sessions holding it (a person's tabs), for notices.
+        self._by_token: dict[str, set[str]] = {}
         # Called with each message that falls out of a channel's history
         # (file sharing deletes the message's file then).
         self.on_dropped: Callable[[Message], None] | None = None
@@ -142,6 +144,7 @@ class Chat:
         session = self._sessions.pop(sid, None)
         if session is None:
             return None
+        self._untrack(session)
         left = self._per_address.get(session.address, 1) - 1
         if left > 0:
             self._per_address[session.address] = left
@@ -177,7 +180,9 @@ class Chat:
             if session.token is not None:
                 await self.backend.add_connections(session.token, -1, now)
             await self.backend.add_connections(token, 1, now)
+            self._untrack(session)
             session.token = token
+            self._by_token.setdefault(token, set()).add(sid)
         old_name = identity.name if identity is not None and identity.name != name else None
         notices: list[Notice] = []
         for other in self._sessions.values():
@@ -285,15 +290,24 @@ class Chat:
     def _also_there(self, session: Session, channel: Channel) -> bool:
         """Whether another connection of the same person (a second tab) has
         ``channel`` open: then this one joining or leaving it is no news, and
-        "left" would be untrue. (A scan: joins and leaves are rare next to
-        messages.)"""
-        return session.token is not None and any(
-            other is not session
-            and other.token == session.token
-            and other.channel is not None
-            and other.channel.key == channel.key
-            for other in self._sessions.values()
-        )
+        "left" would be untrue."""
+        if session.token is None:
+            return False
+        for sid in self._by_token.get(session.token, ()):
+            other = self._sessions.get(sid)
+            if other is not None and other is not session and other.channel is not None:
+                if other.channel.key == channel.key:
+                    return True
+        return False
+
+    def _untrack(self, session: Session) -> None:
+        if session.token is None:
+            return
+        tabs = self._by_token.get(session.token)
+        if tabs is not None:
+            tabs.discard(session.sid)
+            if not tabs:
+                del self._by_token[session.token]
 
     # -- messages --------------------------------------------------------------
 
