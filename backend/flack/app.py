@@ -47,7 +47,10 @@ def create_app(settings: Settings) -> Sanic:
     if state_file is not None and load_state(state_file, backend):
         log.info("state read from %s", state_file)
     chat = app.ctx.chat = Chat(
-        backend, name_idle_seconds=settings.name_idle_seconds, limits=limits_of(settings)
+        backend,
+        name_idle_seconds=settings.name_idle_seconds,
+        limits=limits_of(settings),
+        leave_grace_seconds=settings.leave_grace_seconds,
     )
     temporary = not settings.files_dir
     root = Path(tempfile.mkdtemp(prefix="flack-files-") if temporary else settings.files_dir)

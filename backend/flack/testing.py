@@ -24,6 +24,8 @@ GENEROUS_LIMITS: dict[str, str] = {
     "FLACK_CHANNEL_BURST": "1000000",
     "FLACK_MAX_CHANNELS": "1000000",
     "FLACK_CONNECTIONS_PER_ADDRESS": "1000000",
+    # "left" at once, as tests expect, unless a test is about the grace period.
+    "FLACK_LEAVE_GRACE_SECONDS": "0",
 }
 
 

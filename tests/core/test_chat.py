@@ -207,6 +207,66 @@ async def test_a_tab_that_becomes_someone_else_no_longer_counts(chat: Chat) -> N
     assert notice is not None and notice.name == "Ada"
 
 
+@pytest.fixture
+def graceful(clock: Clock) -> Chat:
+    tokens = (f"token-{n}" for n in itertools.count(1))
+    return Chat(
+        MemoryBackend(100),
+        name_idle_seconds=60,
+        clock=clock,
+        token_factory=lambda: next(tokens),
+        limits=UNLIMITED,
+        leave_grace_seconds=10,
+    )
+
+
+async def test_a_reload_within_the_grace_period_is_no_news(graceful: Chat, clock: Clock) -> None:
+    """Closing the page holds "left" for the grace period; the same person
+    back in the channel by then (a reload) means neither "left" nor "joined"."""
+    chat = graceful
+    token = await named(chat, "old", "Ada")
+    await chat.create_channel("old", "one")
+    await chat.join("old", "one")
+    assert await chat.disconnect("old") is None  # held
+    clock.now += 9
+    assert chat.due_departures() == []
+    await named(chat, "new", "Ada", token)
+    assert (await chat.join("new", "one")).joined is None  # back in time
+    clock.now += 5
+    assert chat.due_departures() == []  # and the held "left" is gone
+
+
+async def test_a_held_leave_is_said_once_the_grace_period_is_over(graceful: Chat, clock: Clock) -> None:
+    chat = graceful
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "one")
+    await chat.create_channel("a", "two")
+    await chat.join("a", "one")
+    assert await chat.disconnect("a") is None
+    clock.now += 10
+    [notice] = chat.due_departures()
+    assert (notice.kind, notice.name, notice.channel) == (NoticeKind.LEAVE, "Ada", "one")
+    assert chat.due_departures() == []  # once
+    # Explicit moves are said at once, grace period or not.
+    await named(chat, "b", "Bea")
+    await chat.join("b", "one")
+    moved = await chat.join("b", "two")
+    assert moved.left is not None and moved.left.name == "Bea"
+
+
+async def test_coming_back_to_another_channel_still_says_left(graceful: Chat, clock: Clock) -> None:
+    chat = graceful
+    token = await named(chat, "old", "Ada")
+    await chat.create_channel("old", "one")
+    await chat.create_channel("old", "two")
+    await chat.join("old", "one")
+    await chat.disconnect("old")
+    await named(chat, "new", "Ada", token)
+    assert (await chat.join("new", "two")).joined is not None
+    clock.now += 10
+    assert [n.channel for n in chat.due_departures()] == ["one"]
+
+
 async def test_join_unknown_channel(chat: Chat) -> None:
     await named(chat, "a", "Ada")
     with pytest.raises(NoSuchChannel):

@@ -100,9 +100,15 @@ class Chat:
         clock: Clock = time.time,
         token_factory: Callable[[], str] = new_token,
         limits: Limits | None = None,
+        leave_grace_seconds: float = 0.0,
     ) -> None:
         self.backend = backend
         self.name_idle_seconds = name_idle_seconds
+        # A closed connection's "left" waits this long, and is never said if
+        # the person is back in the channel by then (a page reload).
+        self.leave_grace_seconds = leave_grace_seconds
+        # (token, channel key) -> (leave notice, when it is due).
+        self._departing: dict[tuple[str, str], tuple[Notice, float]] = {}
         self.limits = limits or Limits()
         self._per_address: dict[str, int] = {}
         self._clock = clock
@@ -140,7 +146,9 @@ class Chat:
         return [s for s in self._sessions.values() if s.channel and s.channel.key == channel_key]
 
     async def disconnect(self, sid: str) -> Notice | None:
-        """Forget a connection; returns the leave notice for its channel, if any."""
+        """Forget a connection; returns the leave notice for its channel, if
+        any. With a leave grace period the notice is held instead (see
+        :meth:`due_departures`) and ``None`` is returned."""
         session = self._sessions.pop(sid, None)
         if session is None:
             return None
@@ -152,7 +160,20 @@ class Chat:
             self._per_address.pop(session.address, None)
         if session.token is not None:
             await self.backend.add_connections(session.token, -1, self._clock())
-        return self._leave_notice(session)
+        notice = self._leave_notice(session)
+        if notice is None or self.leave_grace_seconds <= 0 or session.token is None:
+            return notice
+        assert session.channel is not None
+        due = self._clock() + self.leave_grace_seconds
+        self._departing[(session.token, session.channel.key)] = (notice, due)
+        return None
+
+    def due_departures(self) -> list[Notice]:
+        """The held leave notices whose grace period is over (each once):
+        those people did not come back to the channel in time."""
+        now = self._clock()
+        due = [key for key, (_, when) in self._departing.items() if when <= now]
+        return [self._departing.pop(key)[0] for key in due]
 
     # -- names -----------------------------------------------------------------
 
@@ -250,7 +271,12 @@ class Chat:
         if session.channel is None or session.channel.key != channel.key:
             left = self._leave_notice(session)
             session.channel = channel
-            if not self._also_there(session, channel):
+            # Back before their "left" was said (a reload), or already here
+            # in another tab: no news.
+            back = None
+            if session.token is not None:
+                back = self._departing.pop((session.token, channel.key), None)
+            if back is None and not self._also_there(session, channel):
                 joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
         return JoinResult(channel, left, joined)
 

@@ -7,6 +7,7 @@ answered with ``internal_error`` so one bad payload never kills a connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -159,9 +160,21 @@ def register(
                 refusal.message, {"code": str(refusal.code)}
             ) from None
 
+    def announce_departures() -> None:
+        try:
+            for notice in chat.due_departures():
+                if not shutting_down():
+                    batcher.emit(Event.NOTICE, notice.to_wire(), room(notice.channel))
+        except Exception:  # a timer callback: log, never raise into the loop
+            log.exception("announcing departures failed")
+
     @sio.on("disconnect")
     async def disconnect(sid: str, reason: Any = None) -> None:
         await announce(await chat.disconnect(sid), skip_sid=sid)
+        if chat.leave_grace_seconds > 0:
+            # Held "left" notices are said once their grace period is over
+            # (a moment later, so that this one is due by then).
+            asyncio.get_running_loop().call_later(chat.leave_grace_seconds + 0.05, announce_departures)
 
     @event(Event.CLAIM_NAME)
     async def claim_name(sid: str, payload: object) -> Ack:
