@@ -98,4 +98,4 @@ def lint(session: nox.Session) -> None:
     session.install("ruff", "mypy", "-e", ".[test]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "backend/flack")
+    session.run("mypy", "backend/flack", "frontend/flack_client")

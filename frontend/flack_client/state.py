@@ -240,6 +240,13 @@ def _is_count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
+def _strings(obj: dict[Any, Any], *keys: str) -> list[str] | None:
+    """The values of ``keys`` in a wire object, if every one is a string."""
+    values = [obj.get(key) for key in keys]
+    strings = [v for v in values if isinstance(v, str)]
+    return strings if len(strings) == len(values) else None
+
+
 def is_local_url(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a path on this page's own origin (``/files/…``).
 
@@ -359,11 +366,11 @@ class Message:
         if not isinstance(obj, dict):
             return None
         mid = obj.get("id")
-        fields = [obj.get(k) for k in ("channel", "sender", "text", "time")]
+        fields = _strings(obj, "channel", "sender", "text", "time")
         # bool is an int subclass; a True id is a broken server, not message 1.
         if not isinstance(mid, int) or isinstance(mid, bool):
             return None
-        if not all(isinstance(v, str) for v in fields):
+        if fields is None:
             return None
         shared = None
         if obj.get("file") is not None:
@@ -420,10 +427,11 @@ class Notice:
         """Build from a wire ``notice`` object; ``None`` if it is malformed."""
         if not isinstance(obj, dict):
             return None
-        channel, kind, name, time = (obj.get(k) for k in ("channel", "kind", "name", "time"))
-        old_name = obj.get("old_name")
-        if not all(isinstance(v, str) for v in (channel, kind, name, time)):
+        fields = _strings(obj, "channel", "kind", "name", "time")
+        if fields is None:
             return None
+        channel, kind, name, time = fields
+        old_name = obj.get("old_name")
         return cls(
             seq=seq,
             channel=channel,
