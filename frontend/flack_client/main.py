@@ -299,7 +299,7 @@ class App:
             storage.save_channel(name)
             self.saved = storage.load()
             # What another tab of this browser left waiting goes from here too.
-            self.state.adopt_outbox(storage.stored_outbox(), name)
+            self.state.adopt_outbox(self.saved.outbox, name)  # just read by load()
             self.render()
             self.view.focus_composer()
             # In the channel on this connection: what waits to be sent can go.

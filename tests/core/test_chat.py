@@ -17,8 +17,7 @@ from flack.protocol import ErrorCode, NoticeKind, ProtocolError
 UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
 
 
-@pytest.fixture
-def chat(clock: Clock) -> Chat:
+def make_chat(clock: Clock, leave_grace_seconds: float = 0.0) -> Chat:
     tokens = (f"token-{n}" for n in itertools.count(1))
     return Chat(
         MemoryBackend(100),
@@ -26,7 +25,13 @@ def chat(clock: Clock) -> Chat:
         clock=clock,
         token_factory=lambda: next(tokens),
         limits=UNLIMITED,
+        leave_grace_seconds=leave_grace_seconds,
     )
+
+
+@pytest.fixture
+def chat(clock: Clock) -> Chat:
+    return make_chat(clock)
 
 
 async def named(chat: Chat, sid: str, name: str, token: str | None = None) -> str:
@@ -209,15 +214,7 @@ async def test_a_tab_that_becomes_someone_else_no_longer_counts(chat: Chat) -> N
 
 @pytest.fixture
 def graceful(clock: Clock) -> Chat:
-    tokens = (f"token-{n}" for n in itertools.count(1))
-    return Chat(
-        MemoryBackend(100),
-        name_idle_seconds=60,
-        clock=clock,
-        token_factory=lambda: next(tokens),
-        limits=UNLIMITED,
-        leave_grace_seconds=10,
-    )
+    return make_chat(clock, leave_grace_seconds=10)
 
 
 async def test_a_reload_within_the_grace_period_is_no_news(graceful: Chat, clock: Clock) -> None:
