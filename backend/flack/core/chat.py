@@ -141,6 +141,16 @@ class Chat:
         """The live session ``sid`` (KeyError if it is not connected)."""
         return self._sessions[sid]
 
+    def conversations_of(self, sid: str) -> frozenset[str]:
+        """The keys of the channels whose traffic connection ``sid`` receives
+        (empty once it is gone). The transport keeps the connection's
+        socket.io rooms equal to exactly this after every change, so what a
+        connection receives never depends on whether a notice was said."""
+        session = self._sessions.get(sid)
+        if session is None or session.channel is None:
+            return frozenset()
+        return frozenset((session.channel.key,))
+
     def sessions_in(self, channel_key: str) -> list[Session]:
         """Live sessions with this channel open."""
         return [s for s in self._sessions.values() if s.channel and s.channel.key == channel_key]

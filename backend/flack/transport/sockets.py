@@ -30,7 +30,53 @@ Handler = Callable[[str, object], Awaitable[Ack]]
 
 def room(channel_name: str) -> str:
     """The socket.io room of a channel."""
-    return "channel:" + fold(channel_name)
+    return room_of_key(fold(channel_name))
+
+
+def room_of_key(key: str) -> str:
+    """The socket.io room of the channel with this (folded) key."""
+    return "channel:" + key
+
+
+class Rooms:
+    """Keeps each connection's socket.io rooms equal to the core's idea of
+    where it is (``Chat.conversations_of``).
+
+    Rooms are never entered or left as a side effect of a notice: every
+    handler that may change where a connection is calls :meth:`sync`, so a
+    second tab that moves on stops receiving its old channel even though the
+    person is still there (and nobody is told). It remembers what it entered
+    per connection, so a sync costs O(that connection's rooms), not a walk
+    over every room on the server.
+    """
+
+    def __init__(self, sio: socketio.AsyncServer, chat: Chat, batcher: Batcher) -> None:
+        self._sio, self._chat, self._batcher = sio, chat, batcher
+        self._entered: dict[str, set[str]] = {}
+
+    async def sync(self, sid: str) -> None:
+        """Enter and leave rooms until ``sid`` is in exactly its conversations'.
+
+        What a room holds is flushed first, so a connection that leaves gets
+        everything sent before it left and a newcomer gets held messages in
+        its history, not twice.
+        """
+        want = {room_of_key(key) for key in self._chat.conversations_of(sid)}
+        have = self._entered.get(sid, set())
+        for gone in have - want:
+            self._batcher.flush(gone)
+            await self._sio.leave_room(sid, gone)
+        for new in want - have:
+            self._batcher.flush(new)
+            await self._sio.enter_room(sid, new)
+        if want:
+            self._entered[sid] = want
+        else:
+            self._entered.pop(sid, None)
+
+    def forget(self, sid: str) -> None:
+        """``sid`` disconnected (socket.io has dropped its rooms itself)."""
+        self._entered.pop(sid, None)
 
 
 def publish_file(batcher: Batcher, message: Message, expired: list[Message]) -> None:
@@ -150,6 +196,8 @@ def register(
         if notice is not None and not shutting_down():
             batcher.emit(Event.NOTICE, notice.to_wire(), room(notice.channel), skip_sid=skip_sid)
 
+    rooms = Rooms(sio, chat, batcher)
+
     @sio.on("connect")
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         try:
@@ -170,6 +218,7 @@ def register(
 
     @sio.on("disconnect")
     async def disconnect(sid: str, reason: Any = None) -> None:
+        rooms.forget(sid)
         await announce(await chat.disconnect(sid), skip_sid=sid)
         if chat.leave_grace_seconds > 0:
             # Held "left" notices are said once their grace period is over
@@ -180,6 +229,7 @@ def register(
     async def claim_name(sid: str, payload: object) -> Ack:
         name, token = protocol.parse_claim_name(payload)
         result = await chat.claim_name(sid, name, token)
+        await rooms.sync(sid)
         for notice in result.notices:
             await announce(notice, skip_sid=sid)
         return ok_ack({"name": result.name, "token": result.token})
@@ -199,14 +249,9 @@ def register(
     async def join_channel(sid: str, payload: object) -> Ack:
         name, since = protocol.parse_join_channel(payload)
         result = await chat.join(sid, name)
-        if result.left is not None:
-            batcher.flush(room(result.left.channel))
-            await sio.leave_room(sid, room(result.left.channel))
-            await announce(result.left, skip_sid=sid)
-        # What the room holds goes to its members so far: the newcomer gets
-        # those messages from the history below, not twice.
-        batcher.flush(room(result.channel.name))
-        await sio.enter_room(sid, room(result.channel.name))
+        # Live delivery starts here, before the history is read below.
+        await rooms.sync(sid)
+        await announce(result.left, skip_sid=sid)
         await announce(result.joined, skip_sid=sid)
         # Read the history only now that live delivery has started (see Chat.join).
         caught = await chat.catch_up(result.channel, since)
@@ -222,10 +267,8 @@ def register(
     async def leave_channel(sid: str, payload: object) -> Ack:
         protocol.parse_empty(payload)
         notice = chat.leave(sid)
-        if notice is not None:
-            batcher.flush(room(notice.channel))
-            await sio.leave_room(sid, room(notice.channel))
-            await announce(notice, skip_sid=sid)
+        await rooms.sync(sid)
+        await announce(notice, skip_sid=sid)
         return ok_ack()
 
     @event(Event.SEND_MESSAGE)
