@@ -22,7 +22,7 @@ from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
-from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event
+from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
 from flack.transport import fanout, files, http, sockets
 
 log = logging.getLogger("flack")
@@ -58,6 +58,7 @@ def create_app(settings: Settings) -> Sanic:
     sharing = app.ctx.sharing = Sharing(
         chat,
         store,
+        file_url=files.file_url,
         max_file_bytes=int(settings.max_file_mb * MB),
         total_bytes=int(settings.files_total_mb * MB),
     )
@@ -71,7 +72,9 @@ def create_app(settings: Settings) -> Sanic:
     )
     app.ctx.sio = sio
     batcher = app.ctx.batcher = fanout.Batcher(sio, settings.batch_ms / 1000)
-    sockets.register(sio, chat, sharing, batcher, shutting_down=lambda: bool(app.ctx.closing))
+    sio.register_namespace(
+        sockets.ChatNamespace(chat, sharing, batcher, shutting_down=lambda: bool(app.ctx.closing))
+    )
     http.add_routes(app, assets.locate())
     files.add_file_routes(app, sharing, store, batcher)
     if settings.integration == "sanic":
@@ -122,7 +125,7 @@ async def closing(app: Sanic) -> None:
         told = fanout.broadcast(
             app.ctx.sio,
             Event.SERVER_CLOSING,
-            {"message": "The server is restarting; reconnecting shortly."},
+            ServerClosing("The server is restarting; reconnecting shortly.").to_wire(),
             None,
         )
         log.info("told %d connections about the shutdown", told)

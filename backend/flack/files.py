@@ -15,7 +15,7 @@ import shutil
 from collections import OrderedDict
 from pathlib import Path
 
-from flack.core.models import FileInfo
+from flack.core.models import File
 from flack.core.sharing import StoredFile
 
 
@@ -57,7 +57,7 @@ class DiskStore:
         """Delete a partial file."""
         self._partial_path(upload_id).unlink(missing_ok=True)
 
-    def commit(self, upload_id: str, info: FileInfo, channel_key: str, message_id: int) -> None:
+    def commit(self, upload_id: str, info: File, channel_key: str, message_id: int) -> None:
         """Turn a complete partial file into the stored file ``info.id``."""
         os.replace(self._partial_path(upload_id), self.path(info.id))
         self._index[info.id] = StoredFile(info, channel_key, message_id)

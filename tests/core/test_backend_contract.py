@@ -8,7 +8,7 @@ import pytest
 
 from flack.backends.base import StateBackend
 from flack.backends.memory import MemoryBackend
-from flack.core.models import Channel, FileInfo
+from flack.core.models import Channel, File
 
 BACKENDS: dict[str, Callable[[int], StateBackend]] = {"memory": MemoryBackend}
 
@@ -42,11 +42,13 @@ class TestBackendContract:
 
     async def test_expire_file_marks_only_kept_file_messages(self, backend: StateBackend) -> None:
         await backend.add_channel(Channel("a"))
-        info = FileInfo("f1", "cat.png", 3, "image/png", preview=True)
+        info = File("f1", "cat.png", 3, "image/png", "/files/f1/cat.png", preview=True)
         shared, _ = await backend.append_message("a", "Ada", "", "t", info)
         text, _ = await backend.append_message("a", "Ada", "hi", "t")
         updated = await backend.expire_file("a", shared.id)
-        assert updated is not None and updated.file == FileInfo("f1", "cat.png", 3, "image/png", True, True)
+        assert updated is not None and updated.file == File(
+            "f1", "cat.png", 3, "image/png", "/files/f1/cat.png", True, True
+        )
         assert (await backend.history("a"))[0] == updated
         assert await backend.expire_file("a", text.id) is None  # no file
         assert await backend.expire_file("a", 99) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flack.backends.memory import MemoryBackend
-from flack.core.models import Channel, FileInfo
+from flack.core.models import Channel, File
 from flack.persist import load_state, save_state
 
 
@@ -19,7 +19,9 @@ async def filled() -> MemoryBackend:
     await backend.add_channel(Channel("empty"))
     for n in range(5):
         await backend.append_message("general", "Ada", f"m{n}", f"t{n}", sent_by="tok-ada", client_id=f"c{n}")
-    await backend.append_message("general", "Bob", "", "t9", FileInfo("fid", "a.png", 3, "image/png", True))
+    await backend.append_message(
+        "general", "Bob", "", "t9", File("fid", "a.png", 3, "image/png", "/files/fid/a.png", True)
+    )
     await backend.bind_name("tok-ada", "Ada", now=100.0)
     await backend.bind_name("tok-bob", "Bob", now=50.0)
     await backend.add_connections("tok-ada", 1, now=100.0)
@@ -82,3 +84,46 @@ async def test_damaged_files_are_refused_and_change_nothing(tmp_path: Path, cont
     with pytest.raises(ValueError):
         load_state(path, backend)
     assert len(await backend.history("general")) == 3  # untouched
+
+
+async def test_a_version_1_file_is_still_read(tmp_path: Path) -> None:
+    # Written by Flack before messages were stored in their wire shape: a
+    # file had a "kind" and no URL. Upgrading must not lose the chat.
+    old = {
+        "version": 1,
+        "channels": [
+            {
+                "name": "General",
+                "last_id": 2,
+                "messages": [
+                    {"id": 1, "sender": "Ada", "text": "hi", "time": "t1", "file": None, "client_id": "c1"},
+                    {
+                        "id": 2,
+                        "sender": "Bob",
+                        "text": "",
+                        "time": "t2",
+                        "file": {"id": "f", "name": "a.png", "size": 3, "kind": "image/png", "preview": True},
+                        "client_id": None,
+                    },
+                ],
+            }
+        ],
+        "identities": [{"token": "tok-ada", "name": "Ada", "last_seen": 5.0}],
+        "sent": [["tok-ada", "c1", "General", 1]],
+    }
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(old))
+    restored = MemoryBackend(100)
+    assert load_state(path, restored) is True
+    text, shared = await restored.history("general")
+    assert (text.id, text.channel, text.sender, text.text, text.client_id) == (
+        1,
+        "General",
+        "Ada",
+        "hi",
+        "c1",
+    )
+    assert shared.file is not None and (shared.file.name, shared.file.type) == ("a.png", "image/png")
+    assert shared.file.expired
+    assert await restored.recall_sent("tok-ada", "c1") == text
+    assert (await restored.append_message("general", "Ada", "next", "t3"))[0].id == 3

@@ -49,7 +49,13 @@ async def sharing(clock: Clock, store: DiskStore) -> Sharing:
     await chat.create_channel("a", "general")
     await chat.join("a", "general")
     return Sharing(
-        chat, store, max_file_bytes=1000, total_bytes=2500, clock=clock, id_factory=lambda: next(ids)
+        chat,
+        store,
+        file_url=lambda file_id, name: f"/f/{file_id}/{name}",
+        max_file_bytes=1000,
+        total_bytes=2500,
+        clock=clock,
+        id_factory=lambda: next(ids),
     )
 
 
@@ -274,7 +280,7 @@ async def test_finish_posts_a_file_message_from_the_identity(sharing: Sharing, s
     message = shared.message
     assert (message.sender, message.text, message.channel) == ("Ada", "", "general")
     assert message.file is not None
-    assert (message.file.name, message.file.size, message.file.kind) == ("notes.txt", 5, "text/plain")
+    assert (message.file.name, message.file.size, message.file.type) == ("notes.txt", 5, "text/plain")
     assert message.file.preview is False
     assert store.path(message.file.id).read_bytes() == b"hello"
     assert message.file.id != "notes.txt" and len(message.file.id) >= 20  # server-made, unguessable
@@ -292,7 +298,7 @@ async def test_rename_during_upload_shows_the_new_name(sharing: Sharing) -> None
 async def test_images_are_previewed_only_when_the_bytes_say_so(sharing: Sharing) -> None:
     png = await share(sharing, "x.bin", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
     assert png.message.file is not None and png.message.file.preview is True
-    assert png.message.file.kind == "image/png"
+    assert png.message.file.type == "image/png"
     fake = await share(sharing, "x.png", b"<html></html>")
     assert fake.message.file is not None and fake.message.file.preview is False
 

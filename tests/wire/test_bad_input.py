@@ -42,6 +42,12 @@ def cases() -> list[tuple[str, object, str]]:
         ("send_message", {"channel": "general", "text": "x" * 4001}, "message_too_long"),
         ("no_such_event", {}, "unknown_event"),
         ("message", {"message": {"text": "forged broadcast"}}, "unknown_event"),
+        # Socket.IO's lifecycle names sent as events must never reach the
+        # connect/disconnect handlers (they used to: "disconnect" made the
+        # server forget a live connection, "connect" reset its name).
+        ("connect", {}, "unknown_event"),
+        ("disconnect", {}, "unknown_event"),
+        ("disconnect", "transport close", "unknown_event"),
     ]
     return out
 

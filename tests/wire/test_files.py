@@ -151,12 +151,18 @@ async def test_chunked_upload_reaches_the_channel_and_downloads_exactly(peers, h
     assert upload["url"].startswith("/uploads/") and len(upload["id"]) >= 24  # unguessable
 
     status, first = await put(http, upload["url"], 0, data[:CHUNK_SIZE])
-    assert status == 200 and first["data"] == {"received": CHUNK_SIZE, "complete": False, "message": None}
+    assert status == 200 and first["data"] == {
+        "received": CHUNK_SIZE,
+        "size": len(data),
+        "complete": False,
+        "message": None,
+    }
     async with http.get(upload["url"]) as response:
         assert (await response.json())["data"] == {
             "received": CHUNK_SIZE,
             "size": len(data),
             "complete": False,
+            "message": None,
         }
     rest = await upload_all_from(http, upload, data, CHUNK_SIZE)
     message = rest["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from email.message import Message
@@ -29,9 +30,21 @@ def test_page_is_served_with_safety_headers(server_url: str) -> None:
     assert b"data-ready" not in body.split(b"<body", 1)[1].split(b">", 1)[0]  # set only by Python
 
 
-def test_browser_gets_the_servers_own_protocol_module(server_url: str) -> None:
-    status, _, body = get(server_url + "/py/flack/protocol.py")
-    assert status == 200 and body == Path(protocol.__file__).read_bytes()
+def test_browser_gets_the_servers_own_protocol_package(server_url: str) -> None:
+    package = Path(protocol.__file__).parent
+    modules = sorted(path.name for path in package.glob("*.py"))
+    assert "shapes.py" in modules and "events.py" in modules
+    for name in modules:
+        status, _, body = get(f"{server_url}/py/flack/protocol/{name}")
+        assert status == 200 and body == (package / name).read_bytes(), name
+
+
+def test_the_page_loads_every_protocol_module_and_nothing_else_of_the_server() -> None:
+    config = json.loads((Path(__file__).parents[2] / "frontend" / "pyscript.json").read_text())
+    served = {url for url in config["files"] if url.startswith("/py/")}
+    package = Path(protocol.__file__).parent
+    expected = {"/py/flack/__init__.py"} | {f"/py/flack/protocol/{p.name}" for p in package.glob("*.py")}
+    assert served == expected
 
 
 @pytest.mark.parametrize(
@@ -63,6 +76,9 @@ def test_assets_are_served_with_right_types(server_url: str, path: str, mime: st
         "/vendor/nope/core.js",
         "/py/flack/app.py",
         "/py/flack/config.py",
+        "/py/flack/protocol/../app.py",
+        "/py/flack/protocol/%2e%2e/app.py",
+        "/py/flack/core/chat.py",
     ],
 )
 def test_nothing_else_is_served(server_url: str, path: str) -> None:

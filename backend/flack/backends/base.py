@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from flack.core.models import Channel, FileInfo, Identity, Message
+from flack.core.models import Channel, File, Identity, Message
 
 
 class StateBackend(ABC):
@@ -42,7 +42,7 @@ class StateBackend(ABC):
         sender: str,
         text: str,
         time: str,
-        file: FileInfo | None = None,
+        file: File | None = None,
         sent_by: str | None = None,
         client_id: str | None = None,
     ) -> tuple[Message, Message | None]:

@@ -7,10 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 from flack.backends.base import StateBackend
-from flack.core.models import Channel, FileInfo, Identity, Message
+from flack.core.models import Channel, File, Identity, Message
+from flack.protocol import ProtocolError
 
-# Bump when the snapshot's shape changes; older snapshots are refused, not misread.
-SNAPSHOT_VERSION = 1
+# Bump when the snapshot's shape changes; unknown versions are refused, not misread.
+# Version 2 stores messages in their wire shape (``Message.to_wire``); version 1
+# stored files with a "kind" and no URL, and is still read.
+SNAPSHOT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 SENT_REMEMBERED = 10_000
 
@@ -56,7 +60,7 @@ class MemoryBackend(StateBackend):
         sender: str,
         text: str,
         time: str,
-        file: FileInfo | None = None,
+        file: File | None = None,
         sent_by: str | None = None,
         client_id: str | None = None,
     ) -> tuple[Message, Message | None]:
@@ -81,7 +85,7 @@ class MemoryBackend(StateBackend):
             return None
         for index, message in enumerate(state.messages):
             if message.id == message_id and message.file is not None:
-                updated = replace(message, file=replace(message.file, expired=True))
+                updated = message.with_file_expired()
                 state.messages[index] = updated
                 return updated
         return None
@@ -143,7 +147,7 @@ class MemoryBackend(StateBackend):
                 {
                     "name": state.channel.name,
                     "last_id": state.last_id,
-                    "messages": [_message_data(m) for m in state.messages],
+                    "messages": [m.to_wire() for m in state.messages],
                 }
                 for state in self._channels.values()
             ],
@@ -160,7 +164,8 @@ class MemoryBackend(StateBackend):
         Shared files do not survive a restart (their folder is emptied), so
         restored file messages say their file expired.
         """
-        if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
+        version = data.get("version") if isinstance(data, dict) else None
+        if version not in READABLE_VERSIONS:
             raise ValueError(f"not a Flack state snapshot (version {SNAPSHOT_VERSION})")
         try:
             channels: dict[str, _ChannelState] = {}
@@ -169,7 +174,7 @@ class MemoryBackend(StateBackend):
                 state = _ChannelState(Channel(str(item["name"])), self.history_limit)
                 state.last_id = int(item["last_id"])
                 for raw in item["messages"]:
-                    message = _message_from(raw, state.channel.name)
+                    message = _message_from(raw, state.channel.name, version)
                     state.messages.append(message)
                     by_id[(message.channel, message.id)] = message
                 channels[state.channel.key] = state
@@ -182,7 +187,7 @@ class MemoryBackend(StateBackend):
                 kept = by_id.get((str(channel), int(mid)))
                 if kept is not None:
                     sent[(str(token), str(cid))] = kept
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, ProtocolError) as error:
             raise ValueError(f"damaged state snapshot: {error!r}") from None
         self._channels = channels
         self._identities = identities
@@ -190,39 +195,13 @@ class MemoryBackend(StateBackend):
         self._sent = sent
 
 
-def _message_data(message: Message) -> dict[str, Any]:
-    data = message.to_wire()
-    del data["channel"]  # implied by where it is stored
-    if message.file is not None:
-        data["file"] = {
-            "id": message.file.id,
-            "name": message.file.name,
-            "size": message.file.size,
-            "kind": message.file.kind,
-            "preview": message.file.preview,
-        }
-    return data
-
-
-def _message_from(raw: dict[str, Any], channel: str) -> Message:
-    shared = raw.get("file")
-    file = None
-    if shared is not None:
-        file = FileInfo(
-            str(shared["id"]),
-            str(shared["name"]),
-            int(shared["size"]),
-            str(shared["kind"]),
-            bool(shared["preview"]),
-            expired=True,
-        )
-    client_id = raw.get("client_id")
-    return Message(
-        int(raw["id"]),
-        channel,
-        str(raw["sender"]),
-        str(raw["text"]),
-        str(raw["time"]),
-        file,
-        str(client_id) if client_id is not None else None,
-    )
+def _message_from(raw: dict[str, Any], channel: str, version: int) -> Message:
+    """A stored message (its wire shape). Shared files do not survive a
+    restart (their folder is emptied), so every file is expired."""
+    if version == 1 and raw.get("file") is not None:
+        # Version 1: {"id", "name", "size", "kind", "preview"}; the URL was
+        # not stored, and is never used again: the file is gone.
+        old = raw["file"]
+        raw = {**raw, "file": {**old, "type": old["kind"], "url": "/", "expired": True}}
+    message = Message.from_wire({**raw, "channel": channel})
+    return message.with_file_expired()

@@ -25,8 +25,16 @@ from flack.core.errors import (
     TooManyConnections,
 )
 from flack.core.limits import Limits, TokenBucket, retry_after
-from flack.core.models import Channel, FileInfo, Identity, Message, Notice
-from flack.protocol import NoticeKind, clean_channel, clean_message, clean_name, fold
+from flack.core.models import Channel, File, Identity, Message, Notice
+from flack.protocol import (
+    NoticeKind,
+    channel_order,
+    clean_channel,
+    clean_message,
+    clean_name,
+    fold,
+    history_gap,
+)
 
 Clock = Callable[[], float]
 
@@ -258,7 +266,7 @@ class Chat:
 
     async def list_channels(self) -> list[Channel]:
         """All channels, sorted case-insensitively."""
-        return sorted(await self.backend.list_channels(), key=lambda c: (c.key, c.name))
+        return sorted(await self.backend.list_channels(), key=lambda c: channel_order(c.name))
 
     async def channel(self, raw_name: str) -> Channel:
         """The existing channel with this name (any letter case)."""
@@ -302,14 +310,11 @@ class Chat:
         without a state file), the whole kept history with ``gap`` set.
         """
         kept = await self.backend.history(channel.key)
-        if since is None:
-            return CatchUp(kept, gap=False)
-        newer = [m for m in kept if m.id > since]
-        last = kept[-1].id if kept else 0
-        if since > last:
-            return CatchUp(kept, gap=True)  # ids started over: all of it is new
-        first = kept[0].id if kept else last + 1
-        return CatchUp(newer, gap=first > since + 1)
+        first, last = (kept[0].id, kept[-1].id) if kept else (None, None)
+        if not history_gap(since, first, last):
+            return CatchUp([m for m in kept if since is None or m.id > since], gap=False)
+        # Some are gone (or the ids started over): all that is kept is new.
+        return CatchUp(kept, gap=True)
 
     def leave(self, sid: str) -> Notice | None:
         """Close the open channel; returns the leave notice, if one was open."""
@@ -372,7 +377,7 @@ class Chat:
         channel: Channel,
         sender: str,
         text: str,
-        file: FileInfo | None = None,
+        file: File | None = None,
         *,
         sent_by: str | None = None,
         client_id: str | None = None,

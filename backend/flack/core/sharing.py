@@ -17,7 +17,7 @@ from typing import Protocol
 
 from flack.core.chat import Chat, Clock
 from flack.core.errors import FlackError, NotInChannel
-from flack.core.models import Channel, FileInfo, Message
+from flack.core.models import Channel, File, Message
 from flack.protocol import CHUNK_SIZE, ErrorCode, check_file_size, clean_file_name, format_size
 
 MAX_UPLOADS_PER_CONNECTION = 4
@@ -56,7 +56,7 @@ def clean_media_type(hint: str) -> str:
 class StoredFile:
     """A stored file, and the message that shared it (to expire it later)."""
 
-    info: FileInfo
+    info: File
     channel_key: str
     message_id: int
 
@@ -81,7 +81,7 @@ class FileStore(Protocol):
     def write(self, upload_id: str, offset: int, data: bytes) -> None: ...
     def head(self, upload_id: str, size: int) -> bytes: ...
     def discard(self, upload_id: str) -> None: ...
-    def commit(self, upload_id: str, info: FileInfo, channel_key: str, message_id: int) -> None: ...
+    def commit(self, upload_id: str, info: File, channel_key: str, message_id: int) -> None: ...
     def oldest(self) -> StoredFile | None: ...
     def delete(self, file_id: str) -> StoredFile | None: ...
 
@@ -105,24 +105,9 @@ class Upload:
     busy: bool = False
 
     @property
-    def url(self) -> str:
-        """Where its chunks go."""
-        return f"/uploads/{self.id}"
-
-    @property
     def complete(self) -> bool:
         """Whether every announced byte has arrived."""
         return self.received == self.size
-
-    def to_wire(self) -> dict[str, object]:
-        """The protocol's upload object."""
-        return {
-            "id": self.id,
-            "url": self.url,
-            "size": self.size,
-            "chunk_size": CHUNK_SIZE,
-            "received": self.received,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +140,7 @@ class Sharing:
         chat: Chat,
         store: FileStore,
         *,
+        file_url: Callable[[str, str], str],
         max_file_bytes: int,
         total_bytes: int,
         idle_seconds: float = 3600.0,
@@ -163,6 +149,9 @@ class Sharing:
     ) -> None:
         self.chat = chat
         self.store = store
+        # Where a stored file downloads from, given its id and name: the
+        # transport owns its URLs; the core only asks.
+        self._file_url = file_url
         self.max_file_bytes = max_file_bytes
         self.total_bytes = total_bytes
         self.idle_seconds = idle_seconds
@@ -294,11 +283,13 @@ class Sharing:
         # upload is still there and an empty PUT at its end finishes it.
         image = sniff_image(self.store.head(upload.id, 16))
         del self._uploads[upload.id]
-        info = FileInfo(
-            id=secrets.token_urlsafe(18),
+        file_id = secrets.token_urlsafe(18)
+        info = File(
+            id=file_id,
             name=upload.name,
             size=upload.size,
-            kind=image or clean_media_type(upload.hint),
+            type=image or clean_media_type(upload.hint),
+            url=self._file_url(file_id, upload.name),
             preview=image is not None,
         )
         expired = await self._make_room(upload.size)

@@ -34,7 +34,7 @@ from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 from websockets import frames as ws_frames
 
-from flack.protocol import Event
+from flack.protocol import Event, Message, MessageEvent, MessagesEvent, Shape
 
 NAMESPACE = "/"
 # Where install_direct_writes() keeps a connection's uvicorn protocol.
@@ -150,25 +150,25 @@ class Batcher:
     def __init__(self, sio: socketio.AsyncServer, window: float) -> None:
         self._sio = sio
         self._window = window
-        self._held: dict[str, list[dict[str, Any]]] = {}
+        self._held: dict[str, list[Message]] = {}
         self._windows: dict[str, asyncio.TimerHandle] = {}
 
-    def message(self, room: str, message: dict[str, Any]) -> None:
-        """A new chat message (its wire form) for ``room``."""
+    def message(self, room: str, message: Message) -> None:
+        """A new chat message for ``room``."""
         if room in self._windows:
             self._held.setdefault(room, []).append(message)
             return
-        broadcast(self._sio, Event.MESSAGE, {"message": message}, room)
+        broadcast(self._sio, Event.MESSAGE, MessageEvent(message).to_wire(), room)
         self._open(room)
 
-    def emit(self, event: str, data: Any, room: str | None, skip_sid: str | None = None) -> int:
+    def emit(self, event: Event, payload: Shape, room: str | None, skip_sid: str | None = None) -> int:
         """Broadcast any other event, after what ``room`` (``None``: every
         room) has held."""
         if room is None:
             self.flush_all()
         else:
             self.flush(room)
-        return broadcast(self._sio, event, data, room, skip_sid)
+        return broadcast(self._sio, event, payload.to_wire(), room, skip_sid)
 
     def flush(self, room: str) -> None:
         """Send what ``room`` holds now (its window stays open)."""
@@ -176,9 +176,9 @@ class Batcher:
         if not held:
             return
         if len(held) == 1:
-            broadcast(self._sio, Event.MESSAGE, {"message": held[0]}, room)
+            broadcast(self._sio, Event.MESSAGE, MessageEvent(held[0]).to_wire(), room)
         else:
-            broadcast(self._sio, Event.MESSAGES, {"messages": held}, room)
+            broadcast(self._sio, Event.MESSAGES, MessagesEvent(held).to_wire(), room)
 
     def flush_all(self) -> None:
         """Send everything held (shutting down, or a broadcast to everyone)."""

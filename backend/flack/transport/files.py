@@ -16,15 +16,54 @@ from urllib.parse import quote
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, ResponseStream, file_stream, json
 
-from flack.core.sharing import Sharing, UploadError
+from flack.core.sharing import Sharing, Upload, UploadError
 from flack.files import DiskStore
-from flack.protocol import ErrorCode, ProtocolError, error_ack, ok_ack
+from flack.protocol import (
+    CHUNK_SIZE,
+    OFFSET_HEADER,
+    ErrorCode,
+    Event,
+    FileExpired,
+    Message,
+    ProtocolError,
+    UploadState,
+    error_ack,
+    ok_ack,
+)
+from flack.protocol import Upload as UploadShape
 from flack.transport.fanout import Batcher
-from flack.transport.sockets import publish_file
+from flack.transport.rooms import room
 
 log = logging.getLogger("flack.files")
 
-OFFSET_HEADER = "Upload-Offset"
+# The URLs this module serves; the rest of the server asks these functions
+# (the core never builds a URL itself).
+UPLOADS = "/uploads"
+FILES = "/files"
+
+
+def upload_url(upload_id: str) -> str:
+    """Where an upload's chunks go (its capability: ids are unguessable)."""
+    return f"{UPLOADS}/{upload_id}"
+
+
+def file_url(file_id: str, name: str) -> str:
+    """Where a stored file downloads from (the name is decoration; the id decides)."""
+    return f"{FILES}/{file_id}/{quote(name, safe='')}"
+
+
+def publish_file(batcher: Batcher, message: Message, expired: list[Message]) -> None:
+    """Tell the channels about files evicted for room, then the new file message."""
+    for gone in expired:
+        batcher.emit(Event.FILE_EXPIRED, FileExpired(gone.channel, gone.id), room(gone.channel))
+    batcher.message(room(message.channel), message)
+
+
+def upload_shape(upload: Upload) -> UploadShape:
+    """The protocol's ``upload`` object for an upload the core accepted."""
+    return UploadShape(upload.id, upload_url(upload.id), upload.size, CHUNK_SIZE, upload.received)
+
+
 # Downloads are read from disk and written in pieces of this size.
 STREAM_PIECE = 256 * 1024
 
@@ -78,7 +117,10 @@ def _length(request: Request) -> int | None:
 def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Batcher) -> None:
     """Register the upload and download routes on ``app``."""
 
-    @app.put("/uploads/<upload_id>", name="upload_chunk", stream=True)
+    def _state(received: int, size: int, message: Message | None = None) -> HTTPResponse:
+        return _reply(ok_ack(UploadState(received, size, message is not None, message).to_wire()))
+
+    @app.put(f"{UPLOADS}/<upload_id>", name="upload_chunk", stream=True)
     async def upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
         try:
             return await _upload_chunk(request, upload_id)
@@ -92,10 +134,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
         message = sharing.finished(upload_id)
         if message is None or message.file is None:
             return None
-        size = message.file.size
-        return _reply(
-            ok_ack({"received": size, "size": size, "complete": True, "message": message.to_wire()})
-        )
+        return _state(message.file.size, message.file.size, message)
 
     async def _upload_chunk(request: Request, upload_id: str) -> HTTPResponse:
         # The last reply was lost and the client asks again: it is done.
@@ -119,16 +158,15 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
             # ``received`` counts exactly the bytes written: resume from there.
             sharing.end_chunk(upload)
         if not upload.complete:
-            return _reply(ok_ack({"received": upload.received, "complete": False, "message": None}))
+            return _state(upload.received, upload.size)
         try:
             shared = await sharing.finish(upload)
         except ProtocolError as refusal:
             return _refusal(refusal)
         publish_file(batcher, shared.message, shared.expired)
-        wire = shared.message.to_wire()
-        return _reply(ok_ack({"received": upload.received, "complete": True, "message": wire}))
+        return _state(upload.received, upload.size, shared.message)
 
-    @app.get("/uploads/<upload_id>", name="upload_status")
+    @app.get(f"{UPLOADS}/<upload_id>", name="upload_status")
     async def upload_status(request: Request, upload_id: str) -> HTTPResponse:
         done = _finished_reply(upload_id)
         if done is not None:
@@ -137,9 +175,9 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
             upload = sharing.get(upload_id)
         except ProtocolError as refusal:
             return _refusal(refusal)
-        return _reply(ok_ack({"received": upload.received, "size": upload.size, "complete": False}))
+        return _state(upload.received, upload.size)
 
-    @app.delete("/uploads/<upload_id>", name="upload_cancel")
+    @app.delete(f"{UPLOADS}/<upload_id>", name="upload_cancel")
     async def upload_cancel(request: Request, upload_id: str) -> HTTPResponse:
         try:
             sharing.cancel(upload_id)
@@ -147,7 +185,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
             return _refusal(refusal)
         return _reply(ok_ack())
 
-    @app.get("/files/<file_id>/<name:path>", name="download")
+    @app.get(f"{FILES}/<file_id>/<name:path>", name="download")
     async def download(request: Request, file_id: str, name: str) -> HTTPResponse | ResponseStream:
         # The id alone decides (the name in the URL is decoration for people).
         stored = store.get(file_id)
@@ -156,7 +194,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
                 error_ack(ErrorCode.FILE_NOT_FOUND, "This file is not available any more."), status=404
             )
         info = stored.info
-        mime = info.kind if info.preview else "application/octet-stream"
+        mime = info.type if info.preview else "application/octet-stream"
         headers = {
             **_DOWNLOAD_HEADERS,
             "Content-Disposition": content_disposition(info.name, inline=info.preview),

@@ -20,11 +20,12 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/x-python", ".py")
 
-# The only server-package files the browser may fetch: the shared protocol and
-# the (import-free) package marker it lives in.
+# The only server-package files the browser may fetch: the shared protocol
+# package and the (import-free) package marker it lives in.
+_PROTOCOL = Path(protocol.__file__).parent
 SHARED_MODULES: dict[str, Path] = {
     "__init__.py": Path(flack.__file__),
-    "protocol.py": Path(protocol.__file__),
+    **{f"protocol/{path.name}": path for path in sorted(_PROTOCOL.glob("*.py"))},
 }
 
 SECURITY_HEADERS = {
@@ -86,7 +87,7 @@ def add_routes(app: Sanic, web: WebRoot) -> None:
     async def vendor_file(request: Request, package: str, name: str) -> HTTPResponse:
         return await _send(request, web.vendor_file(package, name))
 
-    @app.get("/py/flack/<name>", name="shared_module")
+    @app.get("/py/flack/<name:path>", name="shared_module")
     async def shared_module(request: Request, name: str) -> HTTPResponse:
         return await _send(request, SHARED_MODULES.get(name))
 

@@ -1,89 +1,54 @@
-"""Socket.IO handlers: validate -> call the core -> emit -> acknowledge.
+"""Socket.IO handlers: read the payload -> call the core -> emit -> acknowledge.
 
-Every client event is answered with exactly one acknowledgement. Refusals are
-``ProtocolError``s turned into coded errors; anything unexpected is logged and
-answered with ``internal_error`` so one bad payload never kills a connection.
+:class:`ChatNamespace` has one ``on_<event>`` method per client event of the
+protocol (``flack.protocol.CLIENT_EVENTS``), as python-socketio's own
+namespaces do. Each receives its payload already read into its typed shape
+and returns the acknowledgement's data as a shape. Every client event is
+answered with exactly one acknowledgement: refusals are ``ProtocolError``s
+turned into coded errors; anything unexpected is logged and answered with
+``internal_error``, so one bad payload never kills a connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from functools import wraps
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from flack import protocol
 from flack.core.chat import Chat
-from flack.core.models import Message, Notice
+from flack.core.models import Notice
 from flack.core.sharing import Sharing
-from flack.protocol import ErrorCode, Event, ProtocolError, error_ack, fold, ok_ack
+from flack.protocol import (
+    CLIENT_EVENTS,
+    ChannelCreated,
+    ChannelList,
+    ChannelRequest,
+    ClaimName,
+    Empty,
+    ErrorCode,
+    Event,
+    JoinChannel,
+    Joined,
+    Named,
+    ProtocolError,
+    SendMessage,
+    Sent,
+    Shape,
+    StartUpload,
+    UploadStarted,
+    error_ack,
+    ok_ack,
+)
 from flack.transport.fanout import Batcher
+from flack.transport.files import upload_shape
+from flack.transport.rooms import Rooms, room
 
 log = logging.getLogger("flack.sockets")
 
 Ack = dict[str, Any]
-Handler = Callable[[str, object], Awaitable[Ack]]
-
-
-def room(channel_name: str) -> str:
-    """The socket.io room of a channel."""
-    return room_of_key(fold(channel_name))
-
-
-def room_of_key(key: str) -> str:
-    """The socket.io room of the channel with this (folded) key."""
-    return "channel:" + key
-
-
-class Rooms:
-    """Keeps each connection's socket.io rooms equal to the core's idea of
-    where it is (``Chat.conversations_of``).
-
-    Rooms are never entered or left as a side effect of a notice: every
-    handler that may change where a connection is calls :meth:`sync`, so a
-    second tab that moves on stops receiving its old channel even though the
-    person is still there (and nobody is told). It remembers what it entered
-    per connection, so a sync costs O(that connection's rooms), not a walk
-    over every room on the server.
-    """
-
-    def __init__(self, sio: socketio.AsyncServer, chat: Chat, batcher: Batcher) -> None:
-        self._sio, self._chat, self._batcher = sio, chat, batcher
-        self._entered: dict[str, set[str]] = {}
-
-    async def sync(self, sid: str) -> None:
-        """Enter and leave rooms until ``sid`` is in exactly its conversations'.
-
-        What a room holds is flushed first, so a connection that leaves gets
-        everything sent before it left and a newcomer gets held messages in
-        its history, not twice.
-        """
-        want = {room_of_key(key) for key in self._chat.conversations_of(sid)}
-        have = self._entered.get(sid, set())
-        for gone in have - want:
-            self._batcher.flush(gone)
-            await self._sio.leave_room(sid, gone)
-        for new in want - have:
-            self._batcher.flush(new)
-            await self._sio.enter_room(sid, new)
-        if want:
-            self._entered[sid] = want
-        else:
-            self._entered.pop(sid, None)
-
-    def forget(self, sid: str) -> None:
-        """``sid`` disconnected (socket.io has dropped its rooms itself)."""
-        self._entered.pop(sid, None)
-
-
-def publish_file(batcher: Batcher, message: Message, expired: list[Message]) -> None:
-    """Tell the channels about files evicted for room, then the new file message."""
-    for gone in expired:
-        batcher.emit(Event.FILE_EXPIRED, {"channel": gone.channel, "id": gone.id}, room(gone.channel))
-    batcher.message(room(message.channel), message.to_wire())
 
 
 def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool]:
@@ -161,131 +126,138 @@ def client_address(environ: dict[str, Any]) -> str:
     return str(environ.get("REMOTE_ADDR", ""))
 
 
-def register(
-    sio: socketio.AsyncServer,
-    chat: Chat,
-    sharing: Sharing,
-    batcher: Batcher,
-    shutting_down: Callable[[], bool] = lambda: False,
-) -> None:
-    """Attach Flack's event handlers to ``sio``. While ``shutting_down()``,
-    nobody is told about the others leaving: everyone is leaving, and telling
-    each of N connections about N others is N² packets when speed matters most."""
+class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """The default namespace: Flack's socket events.
 
-    def event(name: Event) -> Callable[[Handler], Handler]:
-        def decorate(handler: Handler) -> Handler:
-            @wraps(handler)
-            async def guarded(sid: str, *args: Any) -> Ack:
-                # One payload per event; socket.io lets a client send any number.
-                if len(args) > 1:
-                    return error_ack(ErrorCode.BAD_PAYLOAD, "Send exactly one JSON object.")
-                try:
-                    return await handler(sid, args[0] if args else None)
-                except ProtocolError as refusal:
-                    return refusal.to_ack()
-                except Exception:
-                    log.exception("handler for %s failed", name)
-                    return error_ack(ErrorCode.INTERNAL, "The server failed; please try again.")
+    While ``shutting_down()``, nobody is told about the others leaving:
+    everyone is leaving, and telling each of N connections about N others is
+    N² packets when speed matters most.
+    """
 
-            sio.on(str(name), guarded)
-            return guarded
+    def __init__(
+        self,
+        chat: Chat,
+        sharing: Sharing,
+        batcher: Batcher,
+        shutting_down: Callable[[], bool] = lambda: False,
+    ) -> None:
+        super().__init__("/")
+        missing = [e for e in CLIENT_EVENTS if not hasattr(self, f"on_{e}")]
+        if missing:  # the protocol declares an event nobody handles
+            raise TypeError(f"no handler for {missing}")
+        self.chat, self.sharing, self.batcher = chat, sharing, batcher
+        self._shutting_down = shutting_down
+        self._room_sync: Rooms | None = None  # needs self.server, set on registration
 
-        return decorate
+    # dispatch -----------------------------------------------------------------
 
-    async def announce(notice: Notice | None, skip_sid: str) -> None:
-        if notice is not None and not shutting_down():
-            batcher.emit(Event.NOTICE, notice.to_wire(), room(notice.channel), skip_sid=skip_sid)
-
-    rooms = Rooms(sio, chat, batcher)
-
-    @sio.on("connect")
-    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route one event. Client events are read into their shape first;
+        anything not in the protocol is ``unknown_event``."""
+        sid = args[0] if args else ""
+        if event in ("connect", "disconnect") and not self._is_live(sid):
+            # The connection is being set up or torn down: a lifecycle call.
+            return await super().trigger_event(event, *args)
+        request = CLIENT_EVENTS.get(event)  # type: ignore[call-overload]
+        if request is None:
+            # Includes "connect"/"disconnect" sent *as events* by a live
+            # client: they must never reach the lifecycle handlers.
+            return error_ack(ErrorCode.UNKNOWN_EVENT, f"There is no event called {str(event)[:40]!r}.")
+        payloads = args[1:]
+        # One payload per event; socket.io lets a client send any number.
+        if len(payloads) > 1:
+            return error_ack(ErrorCode.BAD_PAYLOAD, "Send exactly one JSON object.")
         try:
-            chat.connect(sid, client_address(environ))
+            payload = request.payload.from_wire(payloads[0] if payloads else None)
+            reply: Shape = await getattr(self, f"on_{event}")(sid, payload)
+            return ok_ack(reply.to_wire())
+        except ProtocolError as refusal:
+            return refusal.to_ack()
+        except Exception:
+            log.exception("handler for %s failed", event)
+            return error_ack(ErrorCode.INTERNAL, "The server failed; please try again.")
+
+    def _is_live(self, sid: str) -> bool:
+        # During a real connect or disconnect python-socketio counts the
+        # connection as pending, not connected; an event can only come from
+        # a connected client.
+        return bool(self.server.manager.is_connected(sid, self.namespace))
+
+    def _announce(self, notice: Notice | None, skip_sid: str | None = None) -> None:
+        if notice is not None and not self._shutting_down():
+            self.batcher.emit(Event.NOTICE, notice, room(notice.channel), skip_sid=skip_sid)
+
+    def _announce_departures(self) -> None:
+        try:
+            for notice in self.chat.due_departures():
+                self._announce(notice)
+        except Exception:  # a timer callback: log, never raise into the loop
+            log.exception("announcing departures failed")
+
+    @property
+    def _rooms(self) -> Rooms:
+        if self._room_sync is None:
+            self._room_sync = Rooms(self.server, self.chat, self.batcher)
+        return self._room_sync
+
+    # lifecycle ------------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            self.chat.connect(sid, client_address(environ))
         except ProtocolError as refusal:
             # The client's connect_error carries {"message", "data": {"code"}}.
             raise socketio.exceptions.ConnectionRefusedError(
                 refusal.message, {"code": str(refusal.code)}
             ) from None
 
-    def announce_departures() -> None:
-        try:
-            for notice in chat.due_departures():
-                if not shutting_down():
-                    batcher.emit(Event.NOTICE, notice.to_wire(), room(notice.channel))
-        except Exception:  # a timer callback: log, never raise into the loop
-            log.exception("announcing departures failed")
-
-    @sio.on("disconnect")
-    async def disconnect(sid: str, reason: Any = None) -> None:
-        rooms.forget(sid)
-        await announce(await chat.disconnect(sid), skip_sid=sid)
-        if chat.leave_grace_seconds > 0:
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._rooms.forget(sid)
+        self._announce(await self.chat.disconnect(sid), skip_sid=sid)
+        if self.chat.leave_grace_seconds > 0:
             # Held "left" notices are said once their grace period is over
             # (a moment later, so that this one is due by then).
-            asyncio.get_running_loop().call_later(chat.leave_grace_seconds + 0.05, announce_departures)
+            loop = asyncio.get_running_loop()
+            loop.call_later(self.chat.leave_grace_seconds + 0.05, self._announce_departures)
 
-    @event(Event.CLAIM_NAME)
-    async def claim_name(sid: str, payload: object) -> Ack:
-        name, token = protocol.parse_claim_name(payload)
-        result = await chat.claim_name(sid, name, token)
-        await rooms.sync(sid)
+    # client events (one per protocol.CLIENT_EVENTS entry) --------------------------
+
+    async def on_claim_name(self, sid: str, request: ClaimName) -> Named:
+        result = await self.chat.claim_name(sid, request.name, request.token)
+        await self._rooms.sync(sid)
         for notice in result.notices:
-            await announce(notice, skip_sid=sid)
-        return ok_ack({"name": result.name, "token": result.token})
+            self._announce(notice, skip_sid=sid)
+        return Named(result.name, result.token)
 
-    @event(Event.LIST_CHANNELS)
-    async def list_channels(sid: str, payload: object) -> Ack:
-        protocol.parse_empty(payload)
-        return ok_ack({"channels": [c.to_wire() for c in await chat.list_channels()]})
+    async def on_list_channels(self, sid: str, request: Empty) -> ChannelList:
+        return ChannelList(await self.chat.list_channels())
 
-    @event(Event.CREATE_CHANNEL)
-    async def create_channel(sid: str, payload: object) -> Ack:
-        channel = await chat.create_channel(sid, protocol.parse_channel(payload))
-        batcher.emit(Event.CHANNEL_CREATED, {"channel": channel.to_wire()}, None)
-        return ok_ack({"channel": channel.to_wire()})
+    async def on_create_channel(self, sid: str, request: ChannelRequest) -> ChannelCreated:
+        created = ChannelCreated(await self.chat.create_channel(sid, request.channel))
+        self.batcher.emit(Event.CHANNEL_CREATED, created, None)
+        return created
 
-    @event(Event.JOIN_CHANNEL)
-    async def join_channel(sid: str, payload: object) -> Ack:
-        name, since = protocol.parse_join_channel(payload)
-        result = await chat.join(sid, name)
-        # Live delivery starts here, before the history is read below.
-        await rooms.sync(sid)
-        await announce(result.left, skip_sid=sid)
-        await announce(result.joined, skip_sid=sid)
-        # Read the history only now that live delivery has started (see Chat.join).
-        caught = await chat.catch_up(result.channel, since)
-        return ok_ack(
-            {
-                "channel": result.channel.to_wire(),
-                "messages": [m.to_wire() for m in caught.messages],
-                "gap": caught.gap,
-            }
-        )
+    async def on_join_channel(self, sid: str, request: JoinChannel) -> Joined:
+        result = await self.chat.join(sid, request.channel)
+        # Live delivery starts here, before the history is read below (see Chat.join).
+        await self._rooms.sync(sid)
+        self._announce(result.left, skip_sid=sid)
+        self._announce(result.joined, skip_sid=sid)
+        caught = await self.chat.catch_up(result.channel, request.since)
+        return Joined(result.channel, caught.messages, caught.gap)
 
-    @event(Event.LEAVE_CHANNEL)
-    async def leave_channel(sid: str, payload: object) -> Ack:
-        protocol.parse_empty(payload)
-        notice = chat.leave(sid)
-        await rooms.sync(sid)
-        await announce(notice, skip_sid=sid)
-        return ok_ack()
+    async def on_leave_channel(self, sid: str, request: Empty) -> Empty:
+        notice = self.chat.leave(sid)
+        await self._rooms.sync(sid)
+        self._announce(notice, skip_sid=sid)
+        return Empty()
 
-    @event(Event.SEND_MESSAGE)
-    async def send_message(sid: str, payload: object) -> Ack:
-        channel, text, client_id = protocol.parse_send_message(payload)
-        posted = await chat.post(sid, channel, text, client_id)
-        wire = posted.message.to_wire()
+    async def on_send_message(self, sid: str, request: SendMessage) -> Sent:
+        posted = await self.chat.post(sid, request.channel, request.text, request.client_id)
         if not posted.duplicate:  # a retry was delivered the first time
-            batcher.message(room(posted.message.channel), wire)
-        return ok_ack({"message": wire, "duplicate": posted.duplicate})
+            self.batcher.message(room(posted.message.channel), posted.message)
+        return Sent(posted.message, posted.duplicate)
 
-    @event(Event.START_UPLOAD)
-    async def start_upload(sid: str, payload: object) -> Ack:
-        channel, name, size, kind = protocol.parse_start_upload(payload)
-        upload = await sharing.start(sid, channel, name, size, kind)
-        return ok_ack({"upload": upload.to_wire()})
-
-    @sio.on("*")
-    async def unknown(event_name: Any, sid: str, *args: Any) -> Ack:
-        return error_ack(ErrorCode.UNKNOWN_EVENT, f"There is no event called {str(event_name)[:40]!r}.")
+    async def on_start_upload(self, sid: str, request: StartUpload) -> UploadStarted:
+        upload = await self.sharing.start(sid, request.channel, request.name, request.size, request.type)
+        return UploadStarted(upload_shape(upload))

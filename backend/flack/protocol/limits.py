@@ -1,0 +1,35 @@
+"""Every number and name of the protocol that both sides must agree on.
+
+Standard library only: the browser loads this file too.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PROTOCOL_VERSION: Final = 1
+
+# --- Limits ---------------------------------------------------------------
+
+NAME_MAX: Final = 32
+CHANNEL_MAX: Final = 40
+MESSAGE_MAX: Final = 4000
+HISTORY_LIMIT: Final = 100
+TOKEN_MAX: Final = 128
+# A client's own id for a message, so a retried send is stored only once.
+CLIENT_ID_MAX: Final = 64
+# Largest socket.io packet the server reads (bytes). Files go over HTTP, so
+# the socket only carries small JSON: a 4,000-character message is at most
+# ~24 KB even with every character escaped. Bigger packets close the connection.
+SOCKET_PAYLOAD_MAX: Final = 64 * 1024
+FILE_NAME_MAX: Final = 120
+FILE_TYPE_MAX: Final = 100
+# Uploads travel over HTTP in chunks of at most this many bytes (files never
+# go through the socket). Big enough that per-request overhead is negligible,
+# small enough that a dropped connection loses little and progress moves.
+CHUNK_SIZE: Final = 4 * 1024 * 1024
+# The HTTP header that says where an upload chunk starts (see docs/protocol.md).
+OFFSET_HEADER: Final = "Upload-Offset"
+# Image types shown inline as a preview (after the server checks the bytes);
+# everything else is only ever downloaded.
+PREVIEW_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

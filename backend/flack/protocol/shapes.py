@@ -1,0 +1,621 @@
+"""Every payload of the protocol as a typed shape, with its builder and its reader.
+
+A shape is a frozen dataclass. ``to_wire()`` builds the JSON object that
+travels (the sender's side); ``from_wire(obj)`` reads one back (the
+receiver's side) and raises ``ProtocolError`` (``bad_payload``, with a
+sentence that names the field) when ``obj`` is not that shape. Because both
+sides go through the same pair, the server's wire form and the client's
+reader cannot drift apart; ``tests/test_protocol.py`` round-trips every shape.
+
+Reading rules, the same for every shape:
+
+* unknown fields are ignored, never refused: newer peers may send more, and
+  a field such as ``sender`` in ``send_message`` simply has no effect;
+* a list keeps the items that are of its shape and leaves out the others, so
+  one garbled message does not cost a whole history;
+* a few optional fields that only decorate (a message's ``client_id``, a
+  notice's ``old_name``) read as ``None`` when they are not text.
+
+The chat's value objects (channels, messages, files, notices) *are* these
+shapes: the server's core stores them, the client shows them. Standard
+library only: the browser loads this file too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any, Protocol, Self, TypeVar
+
+from flack.protocol.errors import ProtocolError
+from flack.protocol.limits import CLIENT_ID_MAX, FILE_TYPE_MAX, TOKEN_MAX
+from flack.protocol.rules import fold, is_count, is_integer, is_local_url
+
+Wire = dict[str, Any]
+
+
+class Shape(Protocol):
+    """What every shape offers: build its JSON object, and read one back."""
+
+    def to_wire(self) -> Wire:
+        """The JSON object that travels."""
+        ...
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Self:
+        """Read a JSON object of this shape (``ProtocolError`` if it is not)."""
+        ...
+
+
+S = TypeVar("S", bound=Shape)
+
+
+def _refuse(field: str, what: str) -> ProtocolError:
+    return ProtocolError(f"The field {field!r} must be {what}.")
+
+
+class _Fields:
+    """Typed access to the fields of one JSON object; a wrong type is a refusal."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, obj: object) -> None:
+        if not isinstance(obj, dict):
+            raise ProtocolError("The payload must be a JSON object.")
+        self._data: dict[Any, Any] = obj
+
+    def text(self, field: str, *, nonempty: bool = False) -> str:
+        value = self._data.get(field)
+        if not isinstance(value, str) or (nonempty and not value):
+            raise _refuse(field, "non-empty text" if nonempty else "text")
+        return value
+
+    def loose_text(self, field: str) -> str | None:
+        """Text, or ``None`` for anything else (fields that only decorate)."""
+        value = self._data.get(field)
+        return value if isinstance(value, str) and value else None
+
+    def count(self, field: str) -> int:
+        value = self._data.get(field)
+        if not is_count(value):
+            raise _refuse(field, "a whole number, 0 or more")
+        return value
+
+    def flag(self, field: str) -> bool:
+        value = self._data.get(field)
+        if not isinstance(value, bool):
+            raise _refuse(field, "true or false")
+        return value
+
+    def url(self, field: str) -> str:
+        value = self._data.get(field)
+        if not is_local_url(value):
+            raise _refuse(field, "a path on this server")
+        return value
+
+    def shape(self, field: str, cls: type[S]) -> S:
+        return cls.from_wire(self._data.get(field))
+
+    def optional_shape(self, field: str, cls: type[S]) -> S | None:
+        value = self._data.get(field)
+        return None if value is None else cls.from_wire(value)
+
+    def shapes(self, field: str, cls: type[S]) -> list[S]:
+        value = self._data.get(field)
+        if not isinstance(value, list):
+            raise _refuse(field, "a list")
+        return read_all(cls, value)
+
+    def get(self, field: str, default: Any = None) -> Any:
+        """The raw value, for fields with a rule of their own."""
+        return self._data.get(field, default)
+
+
+def read_all(cls: type[S], items: list[Any]) -> list[S]:
+    """The items of ``items`` that are of shape ``cls``, in order."""
+    found = []
+    for item in items:
+        try:
+            found.append(cls.from_wire(item))
+        except ProtocolError:
+            continue
+    return found
+
+
+def read(cls: type[S], obj: object) -> S | None:
+    """``cls.from_wire(obj)``, or ``None`` if ``obj`` is not of that shape
+    (for a client, where a malformed event is dropped rather than raised)."""
+    try:
+        return cls.from_wire(obj)
+    except ProtocolError:
+        return None
+
+
+# --- The chat's objects --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel, named as its creator wrote it; compared by ``key``."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the channel."""
+        return fold(self.name)
+
+    def to_wire(self) -> Wire:
+        return {"name": self.name}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Channel:
+        return cls(_Fields(obj).text("name", nonempty=True))
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A shared file. ``id`` names the stored bytes and ``url`` downloads
+    them (a path on the server that shared it); ``name`` is only what people
+    see. ``type`` is what it is served as; ``preview`` only for images whose
+    bytes the server checked; an ``expired`` file is gone."""
+
+    id: str
+    name: str
+    size: int
+    type: str
+    url: str
+    preview: bool = False
+    expired: bool = False
+
+    def to_wire(self) -> Wire:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "size": self.size,
+            "type": self.type,
+            "url": self.url,
+            "preview": self.preview,
+            "expired": self.expired,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> File:
+        f = _Fields(obj)
+        return cls(
+            id=f.text("id", nonempty=True),
+            name=f.text("name", nonempty=True),
+            size=f.count("size"),
+            type=f.text("type"),
+            url=f.url("url"),
+            preview=f.flag("preview"),
+            expired=f.flag("expired"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A stored message; ``id`` increases strictly within its channel. A
+    shared file is a message with empty ``text`` and a ``file``.
+    ``client_id`` is the sender's own id for it, if it gave one."""
+
+    id: int
+    channel: str
+    sender: str
+    text: str
+    time: str
+    file: File | None = None
+    client_id: str | None = None
+
+    def with_file_expired(self) -> Message:
+        """The same message with its file gone."""
+        if self.file is None or self.file.expired:
+            return self
+        return replace(self, file=replace(self.file, expired=True))
+
+    def to_wire(self) -> Wire:
+        return {
+            "id": self.id,
+            "channel": self.channel,
+            "sender": self.sender,
+            "text": self.text,
+            "time": self.time,
+            "file": self.file.to_wire() if self.file is not None else None,
+            "client_id": self.client_id,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Message:
+        # A ``file`` that is there but malformed makes the whole message
+        # malformed: showing an empty bubble instead would be worse.
+        f = _Fields(obj)
+        return cls(
+            id=f.count("id"),
+            channel=f.text("channel"),
+            sender=f.text("sender"),
+            text=f.text("text"),
+            time=f.text("time"),
+            file=f.optional_shape("file", File),
+            client_id=f.loose_text("client_id"),
+        )
+
+
+class NoticeKind(StrEnum):
+    """Kinds of channel announcements (``notice`` events)."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    RENAME = "rename"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A channel announcement (join, leave, rename); not stored in history.
+    ``kind`` is read as any text: a client shows kinds it does not know."""
+
+    channel: str
+    kind: str
+    name: str
+    time: str
+    old_name: str | None = None
+
+    def to_wire(self) -> Wire:
+        return {
+            "channel": self.channel,
+            "kind": str(self.kind),
+            "name": self.name,
+            "old_name": self.old_name,
+            "time": self.time,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Notice:
+        f = _Fields(obj)
+        return cls(
+            channel=f.text("channel"),
+            kind=f.text("kind"),
+            name=f.text("name"),
+            time=f.text("time"),
+            old_name=f.loose_text("old_name"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An accepted file announcement: where its bytes go (``url``, the
+    capability), in chunks of at most ``chunk_size``, from ``received`` on."""
+
+    id: str
+    url: str
+    size: int
+    chunk_size: int
+    received: int = 0
+
+    def to_wire(self) -> Wire:
+        return {
+            "id": self.id,
+            "url": self.url,
+            "size": self.size,
+            "chunk_size": self.chunk_size,
+            "received": self.received,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Upload:
+        f = _Fields(obj)
+        upload = cls(
+            id=f.text("id", nonempty=True),
+            url=f.url("url"),
+            size=f.count("size"),
+            chunk_size=f.count("chunk_size"),
+            received=f.count("received"),
+        )
+        if upload.chunk_size == 0 or upload.received > upload.size:
+            raise ProtocolError("The upload's chunk size or received bytes make no sense.")
+        return upload
+
+
+# --- Client -> server requests ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """No arguments: ``{}`` (or nothing at all)."""
+
+    def to_wire(self) -> Wire:
+        return {}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Empty:
+        if obj is not None:
+            _Fields(obj)
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimName:
+    """``claim_name``: take ``name``; ``token`` proves who we were before."""
+
+    name: str
+    token: str | None = None
+
+    def to_wire(self) -> Wire:
+        return {"name": self.name, "token": self.token}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ClaimName:
+        f = _Fields(obj)
+        token = f.get("token")
+        if token is not None and (not isinstance(token, str) or len(token) > TOKEN_MAX):
+            raise ProtocolError(f"The token must be text of at most {TOKEN_MAX} characters.")
+        return cls(f.text("name"), token or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRequest:
+    """``create_channel``: the channel's name, as typed."""
+
+    channel: str
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ChannelRequest:
+        return cls(_Fields(obj).text("channel"))
+
+
+@dataclass(frozen=True, slots=True)
+class JoinChannel:
+    """``join_channel``: open ``channel``; ``since`` is the last message id
+    the client saw there (only what came after it is sent back)."""
+
+    channel: str
+    since: int | None = None
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "since": self.since}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> JoinChannel:
+        f = _Fields(obj)
+        since = f.get("since")
+        if since is not None and not is_count(since):
+            raise ProtocolError("The field 'since' must be a message id (a whole number, 0 or more).")
+        return cls(f.text("channel"), since)
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    """``send_message``. There is deliberately no sender field: the server
+    knows who is talking. ``client_id`` makes a retry safe."""
+
+    channel: str
+    text: str
+    client_id: str | None = None
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "text": self.text, "client_id": self.client_id}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> SendMessage:
+        f = _Fields(obj)
+        client_id = f.get("client_id")
+        if client_id is not None and (
+            not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX
+        ):
+            raise ProtocolError(f"The field 'client_id' must be text of 1 to {CLIENT_ID_MAX} characters.")
+        return cls(f.text("channel"), f.text("text"), client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StartUpload:
+    """``start_upload``: announce a file. ``type`` is the browser's guess and
+    only a hint: the server decides what a download is served as."""
+
+    channel: str
+    name: str
+    size: int
+    type: str = ""
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "name": self.name, "size": self.size, "type": self.type}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> StartUpload:
+        f = _Fields(obj)
+        size = f.get("size")
+        if not is_integer(size):
+            # Any whole number: a negative one is the core's "file_invalid".
+            raise _refuse("size", "a whole number")
+        kind = f.get("type", "")  # missing is no hint; null is a wrong type
+        if not isinstance(kind, str):
+            raise _refuse("type", "text")
+        return cls(f.text("channel"), f.text("name"), size, kind[:FILE_TYPE_MAX])
+
+
+# --- Server -> client: acknowledgement data and events --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """``claim_name`` granted: the name as shown, and the token to keep."""
+
+    name: str
+    token: str
+
+    def to_wire(self) -> Wire:
+        return {"name": self.name, "token": self.token}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Named:
+        f = _Fields(obj)
+        return cls(f.text("name", nonempty=True), f.text("token", nonempty=True))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelList:
+    """``list_channels``: every channel, in list order."""
+
+    channels: list[Channel]
+
+    def to_wire(self) -> Wire:
+        return {"channels": [c.to_wire() for c in self.channels]}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ChannelList:
+        return cls(_Fields(obj).shapes("channels", Channel))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCreated:
+    """A channel that was just created: the answer to ``create_channel`` and
+    the ``channel_created`` event everybody gets."""
+
+    channel: Channel
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel.to_wire()}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ChannelCreated:
+        return cls(_Fields(obj).shape("channel", Channel))
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """``join_channel``: the channel, its messages (oldest first: after
+    ``since``, or the whole kept history) and whether some are missing."""
+
+    channel: Channel
+    messages: list[Message]
+    gap: bool = False
+
+    def to_wire(self) -> Wire:
+        return {
+            "channel": self.channel.to_wire(),
+            "messages": [m.to_wire() for m in self.messages],
+            "gap": self.gap,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Joined:
+        f = _Fields(obj)
+        return cls(f.shape("channel", Channel), f.shapes("messages", Message), f.flag("gap"))
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """``send_message``: the stored message; ``duplicate`` if a retry."""
+
+    message: Message
+    duplicate: bool = False
+
+    def to_wire(self) -> Wire:
+        return {"message": self.message.to_wire(), "duplicate": self.duplicate}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Sent:
+        f = _Fields(obj)
+        return cls(f.shape("message", Message), f.flag("duplicate"))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStarted:
+    """``start_upload``: where to send the bytes."""
+
+    upload: Upload
+
+    def to_wire(self) -> Wire:
+        return {"upload": self.upload.to_wire()}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> UploadStarted:
+        return cls(_Fields(obj).shape("upload", Upload))
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """``message``: one new message."""
+
+    message: Message
+
+    def to_wire(self) -> Wire:
+        return {"message": self.message.to_wire()}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> MessageEvent:
+        return cls(_Fields(obj).shape("message", Message))
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesEvent:
+    """``messages``: several new messages of one busy channel, oldest first."""
+
+    messages: list[Message]
+
+    def to_wire(self) -> Wire:
+        return {"messages": [m.to_wire() for m in self.messages]}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> MessagesEvent:
+        return cls(_Fields(obj).shapes("messages", Message))
+
+
+@dataclass(frozen=True, slots=True)
+class FileExpired:
+    """``file_expired``: message ``id`` of ``channel`` lost its file."""
+
+    channel: str
+    id: int
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "id": self.id}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> FileExpired:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerClosing:
+    """``server_closing``: the server is shutting down gracefully."""
+
+    message: str
+
+    def to_wire(self) -> Wire:
+        return {"message": self.message}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ServerClosing:
+        return cls(_Fields(obj).text("message"))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadState:
+    """The data of every ``/uploads/<id>`` reply: how many bytes the server
+    has, of how many, whether the file is complete, and then its message."""
+
+    received: int
+    size: int
+    complete: bool = False
+    message: Message | None = None
+
+    def to_wire(self) -> Wire:
+        return {
+            "received": self.received,
+            "size": self.size,
+            "complete": self.complete,
+            "message": self.message.to_wire() if self.message is not None else None,
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> UploadState:
+        f = _Fields(obj)
+        state = cls(
+            f.count("received"), f.count("size"), f.flag("complete"), f.optional_shape("message", Message)
+        )
+        if state.received > state.size:
+            raise ProtocolError("An upload cannot have more bytes than its size.")
+        return state

@@ -1,0 +1,194 @@
+"""The protocol module is the contract: every shape round-trips, every event
+is handled and documented, and the readers refuse what is not their shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flack import protocol
+from flack.protocol import (
+    CLIENT_EVENTS,
+    HTTP_REPLIES,
+    SERVER_EVENTS,
+    Channel,
+    ChannelCreated,
+    ChannelList,
+    ChannelRequest,
+    ClaimName,
+    Empty,
+    ErrorCode,
+    File,
+    FileExpired,
+    JoinChannel,
+    Joined,
+    Message,
+    MessageEvent,
+    MessagesEvent,
+    Named,
+    Notice,
+    NoticeKind,
+    ProtocolError,
+    SendMessage,
+    Sent,
+    ServerClosing,
+    Shape,
+    StartUpload,
+    Upload,
+    UploadStarted,
+    UploadState,
+)
+from flack.transport.sockets import ChatNamespace
+
+DOCS = Path(__file__).parents[1] / "docs" / "protocol.md"
+T = "2026-11-25T10:39:47.123Z"
+PNG = File("f1", "cat – 😺.png", 3, "image/png", "/files/f1/cat%20.png", preview=True)
+TEXT = Message(7, "général", "Zoë", 'says "hi" <b>\n', T, client_id="c-1")
+SHARED = Message(8, "général", "Zoë", "", T, file=PNG)
+GONE = SHARED.with_file_expired()
+
+# Examples of every shape, edge cases included (None where a field may be null).
+SAMPLES: dict[type[Any], list[Shape]] = {
+    Empty: [Empty()],
+    ClaimName: [ClaimName("Zoë", "tok"), ClaimName("Zoë", None)],
+    ChannelRequest: [ChannelRequest("général")],
+    JoinChannel: [JoinChannel("général", 12), JoinChannel("général", None), JoinChannel("x", 0)],
+    SendMessage: [SendMessage("général", "hello", "c-1"), SendMessage("général", "hi", None)],
+    StartUpload: [StartUpload("général", "a.png", 3, "image/png"), StartUpload("général", "a", 0, "")],
+    Named: [Named("Zoë", "tok")],
+    ChannelList: [ChannelList([Channel("a"), Channel("Béta")]), ChannelList([])],
+    ChannelCreated: [ChannelCreated(Channel("général"))],
+    Joined: [Joined(Channel("général"), [TEXT, SHARED, GONE], gap=True), Joined(Channel("x"), [], False)],
+    Sent: [Sent(TEXT, duplicate=False), Sent(SHARED, duplicate=True)],
+    UploadStarted: [UploadStarted(Upload("u1", "/uploads/u1", 10, 4, 2))],
+    MessageEvent: [MessageEvent(TEXT), MessageEvent(GONE)],
+    MessagesEvent: [MessagesEvent([TEXT, SHARED])],
+    Notice: [
+        Notice("général", NoticeKind.JOIN, "Zoë", T),
+        Notice("général", NoticeKind.RENAME, "Zoë", T, old_name="Zoe"),
+    ],
+    FileExpired: [FileExpired("général", 8)],
+    ServerClosing: [ServerClosing("The server is restarting; reconnecting shortly.")],
+    UploadState: [UploadState(5, 10, False, None), UploadState(10, 10, True, SHARED)],
+}
+
+
+def over_the_wire(shape: Shape) -> Any:
+    """What the other side gets: the built object, through JSON."""
+    return json.loads(json.dumps(shape.to_wire()))
+
+
+def every_shape() -> set[type[Any]]:
+    shapes: set[type[Any]] = set(SERVER_EVENTS.values()) | set(HTTP_REPLIES)
+    for request in CLIENT_EVENTS.values():
+        shapes |= {request.payload, request.reply}
+    return shapes
+
+
+def test_every_shape_of_the_registry_has_samples() -> None:
+    assert every_shape() <= set(SAMPLES), every_shape() - set(SAMPLES)
+
+
+@pytest.mark.parametrize("sample", [s for samples in SAMPLES.values() for s in samples], ids=repr)
+def test_every_shape_reads_back_what_was_built(sample: Shape) -> None:
+    assert type(sample).from_wire(over_the_wire(sample)) == sample
+
+
+@given(
+    text=st.text(max_size=50),
+    sender=st.text(min_size=0, max_size=20),
+    mid=st.integers(min_value=0, max_value=2**53),
+    client_id=st.one_of(st.none(), st.text(min_size=1, max_size=64)),
+)
+def test_any_message_reads_back_what_was_built(
+    text: str, sender: str, mid: int, client_id: str | None
+) -> None:
+    message = Message(mid, "c", sender, text, T, file=None, client_id=client_id)
+    assert Message.from_wire(over_the_wire(message)) == message
+    batch = MessagesEvent([message, message])
+    assert MessagesEvent.from_wire(over_the_wire(batch)) == batch
+
+
+@pytest.mark.parametrize(
+    ("shape", "obj"),
+    [
+        (Message, None),
+        (Message, {"id": True, "channel": "c", "sender": "s", "text": "t", "time": T}),
+        (Message, {"id": -1, "channel": "c", "sender": "s", "text": "t", "time": T}),
+        (Message, {**TEXT.to_wire(), "text": None}),
+        (Message, {**SHARED.to_wire(), "file": {**PNG.to_wire(), "url": "//evil.example/x"}}),
+        (Message, {**SHARED.to_wire(), "file": {**PNG.to_wire(), "url": "/\\evil.example"}}),
+        (Message, {**SHARED.to_wire(), "file": {**PNG.to_wire(), "size": "3"}}),
+        (File, {**PNG.to_wire(), "preview": 1}),
+        (Upload, {"id": "u", "url": "/u", "size": 5, "chunk_size": 0, "received": 0}),
+        (Upload, {"id": "u", "url": "/u", "size": 5, "chunk_size": 4, "received": 6}),
+        (UploadState, {"received": 6, "size": 5, "complete": False, "message": None}),
+        (Joined, {"channel": {"name": "x"}, "messages": "no", "gap": False}),
+        (Named, {"name": "", "token": "t"}),
+        (JoinChannel, {"channel": "x", "since": True}),
+        (SendMessage, {"channel": "x", "text": "t", "client_id": ""}),
+        (StartUpload, {"channel": "x", "name": "a", "size": 1, "type": None}),
+        (ClaimName, {"name": "x", "token": "t" * 129}),
+        (Empty, "text"),
+    ],
+)
+def test_readers_refuse_what_is_not_their_shape(shape: type[Any], obj: object) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        shape.from_wire(obj)
+    assert refused.value.code == ErrorCode.BAD_PAYLOAD and refused.value.message
+
+
+def test_a_list_keeps_the_items_of_its_shape() -> None:
+    batch = {"messages": [TEXT.to_wire(), {"id": "broken"}, 5, SHARED.to_wire()]}
+    assert MessagesEvent.from_wire(batch).messages == [TEXT, SHARED]
+
+
+def test_decorations_read_as_none_when_they_are_not_text() -> None:
+    assert Message.from_wire({**TEXT.to_wire(), "client_id": 5}).client_id is None
+    assert Notice.from_wire({**Notice("c", "join", "n", T).to_wire(), "old_name": ["x"]}).old_name is None
+
+
+def test_unknown_fields_are_ignored() -> None:
+    assert SendMessage.from_wire({"channel": "c", "text": "t", "sender": "Mallory"}) == SendMessage("c", "t")
+
+
+def test_every_client_event_has_a_handler() -> None:
+    for event in CLIENT_EVENTS:
+        assert callable(getattr(ChatNamespace, f"on_{event}", None)), event
+
+
+def test_the_module_exports_what_it_says() -> None:
+    for name in protocol.__all__:
+        assert hasattr(protocol, name), name
+
+
+# --- the documentation names exactly the module's events -----------------------------
+
+
+def documented_events() -> tuple[set[str], set[str]]:
+    """Client events (``### `name` — …`` headings) and server events (rows of
+    the "Server → client events" table) of docs/protocol.md."""
+    text = DOCS.read_text()
+    client_part, server_part = text.split("## Server → client events", 1)
+    server_part = server_part.split("\n## ", 1)[0]
+    client = set(re.findall(r"^### `([a-z_]+)`", client_part, re.MULTILINE))
+    server = set(re.findall(r"^\| `([a-z_]+)` \|", server_part, re.MULTILINE))
+    return client, server
+
+
+def test_the_docs_document_every_event_and_no_other() -> None:
+    client, server = documented_events()
+    assert client == {str(e) for e in CLIENT_EVENTS}
+    assert server == {str(e) for e in SERVER_EVENTS}
+
+
+def test_the_docs_list_every_error_code() -> None:
+    text = DOCS.read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text.split("## Error codes", 1)[1], re.MULTILINE))
+    assert documented == {str(code) for code in ErrorCode}
