@@ -232,7 +232,14 @@ def _serve_asgi(app: Sanic, settings: Settings) -> None:
 
             loop.call_soon_threadsafe(lambda: loop.create_task(close_then_exit()))
 
-    config = uvicorn.Config(
+    FlackServer(uvicorn_config(app, settings)).run()
+
+
+def uvicorn_config(app: Sanic, settings: Settings) -> Any:
+    """How uvicorn serves the ASGI app (``flack serve``, and tests in-process)."""
+    import uvicorn
+
+    return uvicorn.Config(
         app.ctx.asgi,
         host=settings.host,
         port=settings.port,
@@ -242,4 +249,3 @@ def _serve_asgi(app: Sanic, settings: Settings) -> None:
         # Open websockets must not hold the exit: clients reconnect anyway.
         timeout_graceful_shutdown=2,
     )
-    FlackServer(config).run()

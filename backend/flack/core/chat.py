@@ -149,6 +149,10 @@ class Chat:
         """The live session ``sid`` (KeyError if it is not connected)."""
         return self._sessions[sid]
 
+    def connections(self) -> list[str]:
+        """The ids of every live connection."""
+        return list(self._sessions)
+
     def conversations_of(self, sid: str) -> frozenset[str]:
         """The keys of the channels whose traffic connection ``sid`` receives
         (empty once it is gone). The transport keeps the connection's
