@@ -17,8 +17,9 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import JsException, create_proxy  # type: ignore[import-not-found]
 
-from flack.protocol import Event
-from flack_client.state import OFFLINE, TIMEOUT, Ack
+from flack.protocol import Ack, Event, Shape
+from flack_client.connection import SocketFacts
+from flack_client.wording import OFFLINE, TIMEOUT
 
 ACK_TIMEOUT_MS = 10_000
 
@@ -117,6 +118,10 @@ class Socket:
         """Whether socket.io will try to reconnect by itself."""
         return bool(self._socket.active)
 
+    def facts(self) -> SocketFacts:
+        """The socket's and the browser's facts of the moment, for the state."""
+        return SocketFacts(online=self.browser_online, connected=self.connected, will_retry=self.will_retry)
+
     def connect(self) -> None:
         """Open the connection (socket.io then keeps it open)."""
         self._socket.connect()
@@ -136,8 +141,10 @@ class Socket:
 
     # requests ---------------------------------------------------------------
 
-    async def call(self, event: Event, payload: dict[str, Any]) -> Ack:
-        """Send one client event and wait for its acknowledgement.
+    async def call(self, event: Event, request: Shape) -> Ack:
+        """Send one client event (its request shape, e.g. ``ClaimName``) and
+        wait for its acknowledgement; its data is read by the caller through
+        the event's reply shape (``protocol.CLIENT_EVENTS``).
 
         Never raises: a timeout or a drop becomes a failed ``Ack`` with a
         client-side code, which the caller puts in words like any other error.
@@ -147,7 +154,9 @@ class Socket:
             # long after we told the person it failed; refuse instead.
             return Ack.failure(OFFLINE)
         try:
-            reply = await self._socket.timeout(self._ack_timeout_ms).emitWithAck(str(event), to_js(payload))
+            reply = await self._socket.timeout(self._ack_timeout_ms).emitWithAck(
+                str(event), to_js(request.to_wire())
+            )
         except JsException:
             # Rejected: no answer in time, or the connection dropped meanwhile.
             return Ack.failure(TIMEOUT)

@@ -3,7 +3,10 @@
 Everything is built with ``createElement`` and ``textContent``: text from other
 people is never parsed as HTML. The page shell (index.html) exists before
 Python starts; this module only fills it in. ``render`` is idempotent and
-cheap to call after any change: it rebuilds only what differs.
+cheap to call after any change: it rebuilds only what differs. The message
+log is drawn from its journal of changes (``log.MessageLog``): one new
+message is one new node, whatever the length of the log. Every sentence
+comes from ``wording``.
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ from typing import Any, Protocol
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from flack_client.state import (
-    ChatState,
-    Entry,
-    FileInfo,
+from flack.protocol import File, Message
+from flack_client import wording
+from flack_client.checks import is_send_key, should_follow
+from flack_client.entries import (
     GapMarker,
-    Message,
-    Notice,
-    Outgoing,
-    Upload,
-    is_send_key,
-    should_follow,
+    LogEntry,
+    NoticeEntry,
+    entry_key,
+    file_badge,
+    file_details,
+    file_downloadable,
+    file_previewed,
+    render_key,
 )
+from flack_client.log import Change, ChangeKind
+from flack_client.outbox import Outgoing
+from flack_client.state import ChatState
+from flack_client.uploads import Upload
 
 
 class Handlers(Protocol):
@@ -80,29 +89,29 @@ def _time_element(iso: str) -> Any:
     return node
 
 
-def _file_node(file: FileInfo) -> Any:
+def _file_node(file: File) -> Any:
     """A shared file: its name as a download link (plain text once expired),
     size and type, and an inline preview for images the server checked."""
     box = _el("div", "file file--expired" if file.expired else "file")
     card = _el("div", "file__card")
-    badge = _el("span", "file__badge", file.badge)
+    badge = _el("span", "file__badge", file_badge(file))
     badge.setAttribute("aria-hidden", "true")
     card.append(badge)
     about = _el("div", "file__about")
-    if file.downloadable:
+    if file_downloadable(file):
         link = _el("a", "file__name", file.name)
         link.href = file.url  # checked to be a path on this origin
         link.setAttribute("download", file.name)
         about.append(link)
     else:
         about.append(_el("span", "file__name", file.name))
-    details = _el("p", "file__details", file.details)
+    details = _el("p", "file__details", file_details(file))
     if file.expired:
-        details.append(_el("span", "file__expired", "file expired"))
+        details.append(_el("span", "file__expired", wording.FILE_EXPIRED))
     about.append(details)
     card.append(about)
     box.append(card)
-    if file.show_preview:
+    if file_previewed(file):
         image = _el("img", "file__preview")
         image.alt = file.name
         image.setAttribute("loading", "lazy")
@@ -118,7 +127,7 @@ def _message_node(message: Message, own: bool) -> Any:
     meta = _el("header", "message__meta")
     meta.append(_el("span", "message__sender", message.sender))
     if own:
-        meta.append(_el("span", "message__you", "(you)"))
+        meta.append(_el("span", "message__you", wording.YOU))
     meta.append(_time_element(message.time))
     article.append(meta)
     if message.text or message.file is None:
@@ -136,7 +145,7 @@ def _outgoing_node(item: Outgoing, sender: str) -> Any:
     article.dataset.clientId = item.client_id
     meta = _el("header", "message__meta")
     meta.append(_el("span", "message__sender", sender))
-    meta.append(_el("span", "message__you", "(you)"))
+    meta.append(_el("span", "message__you", wording.YOU))
     meta.append(_el("span", f"message__state message__state--{state}", item.state_text))
     article.append(meta)
     article.append(_el("p", "message__text", item.text))
@@ -144,8 +153,8 @@ def _outgoing_node(item: Outgoing, sender: str) -> Any:
         problem = _el("div", "message__problem")
         problem.append(_el("p", "message__reason", item.failure_text))
         for action, text, label in (
-            ("retry", "Retry", f"Retry sending {item.preview}"),
-            ("discard", "Discard", f"Discard {item.preview}"),
+            ("retry", wording.RETRY, wording.retry_send_label(item.preview)),
+            ("discard", wording.DISCARD, wording.discard_label(item.preview)),
         ):
             button = _el("button", "button button--quiet", text)
             button.type = "button"
@@ -188,9 +197,9 @@ class _UploadRow:
         self.bar.append(self.fill)
         self.node.append(self.bar)
         actions = _el("div", "upload__actions")
-        self.cancel = self._button(actions, "cancel", "Cancel", upload.name)
-        self.retry = self._button(actions, "retry", "Retry", upload.name)
-        self.dismiss = self._button(actions, "dismiss", "Dismiss", upload.name)
+        self.cancel = self._button(actions, "cancel", wording.CANCEL, upload.name)
+        self.retry = self._button(actions, "retry", wording.RETRY, upload.name)
+        self.dismiss = self._button(actions, "dismiss", wording.DISMISS, upload.name)
         self.node.append(actions)
         self.shown: tuple[Any, ...] = ()
 
@@ -199,9 +208,7 @@ class _UploadRow:
         button = _el("button", "button button--quiet", text)
         button.type = "button"
         button.dataset.action = action
-        # The visible word first, so voice control ("click Cancel") works;
-        # the file's name tells several rows apart.
-        button.setAttribute("aria-label", f"{text} upload of {name}")
+        button.setAttribute("aria-label", wording.upload_button_label(text, name))
         parent.append(button)
         return button
 
@@ -228,7 +235,7 @@ def _file_list(files: Any) -> list[Any]:
     return [files.item(index) for index in range(files.length)]
 
 
-def _notice_node(notice: Notice) -> Any:
+def _notice_node(notice: NoticeEntry) -> Any:
     line = _el("p", f"notice notice--{notice.kind}")
     line.append(_el("span", "notice__text", notice.text))
     line.append(_time_element(notice.time))
@@ -257,6 +264,7 @@ class View:
         self.error_text = by_id("error-text")
         self.error_dismiss = by_id("error-dismiss")
         self.dialog = by_id("name-dialog")
+        self.dialog_help = by_id("name-dialog-help")
         self.name_form = by_id("name-form")
         self.name_input = by_id("name-input")
         self.name_error = by_id("name-error")
@@ -283,8 +291,12 @@ class View:
         self._title_shown: str | None = "\0"  # matches no channel: first render draws
         self._log_channel: str | None = None
         self._log_owner: str | None = None
-        self._log_render_keys: list[str] = []
-        self._log_nodes: dict[str, tuple[str, Any]] = {}  # entry key -> (render key, node)
+        self._log_version: int | None = None  # the journal's cursor: drawn up to here
+        self._log_epoch = -1
+        # The log element holds the log's entries, in order, then the
+        # pending messages: (key, render key, node) for each.
+        self._entry_nodes: list[tuple[str, str, Any]] = []
+        self._pending_nodes: list[tuple[str, str, Any]] = []
         self._can_cancel = False
         self._can_share = False
         self._at_bottom = True
@@ -300,6 +312,8 @@ class View:
 
     def bind(self, app: Handlers) -> None:
         """Connect the page's controls to ``app``."""
+        # The limits are the protocol's: the page says what the module says.
+        self.dialog_help.textContent = wording.name_dialog_help()
 
         def on_name_submit(event: Any) -> None:
             event.preventDefault()
@@ -484,7 +498,7 @@ class View:
 
     def render(self, state: ChatState) -> None:
         """Make the page show ``state``."""
-        self.my_name.textContent = state.name or "not chosen yet"
+        self.my_name.textContent = state.name or wording.NO_NAME
         self.status.textContent = state.connection_label
         self.status.dataset.state = state.connection.value
         self._render_error(state)
@@ -560,7 +574,7 @@ class View:
             item.append(button)
             items.append(item)
         self.channel_list.replaceChildren(*items)
-        self.no_channels.textContent = "No channels yet. Create the first one above."
+        self.no_channels.textContent = wording.NO_CHANNELS
         self.no_channels.hidden = bool(items)
 
     def _render_title(self, state: ChatState) -> None:
@@ -569,57 +583,129 @@ class View:
         self._title_shown = state.open_channel
         self.title.replaceChildren()
         if state.open_channel is None:
-            self.title.textContent = "No channel open"
+            self.title.textContent = wording.NO_CHANNEL_OPEN
         else:
             _hash_label(self.title, state.open_channel)
 
     def _render_log(self, state: ChatState) -> None:
-        entries = state.log
-        drawn = [entry.render_key for entry in entries]
+        log = state.message_log
+        pending = state.pending_in(state.open_channel)
         self.log.hidden = state.open_channel is None
         self.log_empty.textContent = state.empty_log_text()
-        self.log_empty.hidden = bool(entries)
+        self.log_empty.hidden = bool(len(log) or pending)
         switched = state.open_channel != self._log_channel
         # A rename changes which messages are marked as ours: draw all again.
         same_log = not switched and state.name == self._log_owner
-        if same_log and drawn == self._log_render_keys:
+        changes = log.changes_since(self._log_version) if same_log else None
+        pending_keys = [item.render_key for item in pending]
+        pending_changed = pending_keys != [shown[1] for shown in self._pending_nodes]
+        if changes == [] and not pending_changed and same_log:
             return
         # Decide before the DOM changes: was the reader at the bottom?
         follow = switched or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
         if not same_log:
-            self._log_nodes = {}
-        # Keep every node whose entry is drawn the same (a focused button
-        # stays focused); make the others.
-        nodes: dict[str, tuple[str, Any]] = {}
-        ordered = []
-        for entry, render_key in zip(entries, drawn, strict=True):
-            kept = self._log_nodes.get(entry.key)
-            node = kept[1] if kept and kept[0] == render_key else self._entry_node(entry, state)
-            nodes[entry.key] = (render_key, node)
-            ordered.append(node)
-        # Nearly always new entries at the end; in the middle when the
-        # history of a rejoin arrives, or a pending message is confirmed.
-        children = self.log.children
-        for index, node in enumerate(ordered):
-            if index >= children.length:
-                self.log.append(node)
-            elif not children.item(index).isSameNode(node):
-                self.log.insertBefore(node, children.item(index))
-        while children.length > len(ordered):
-            self.log.lastElementChild.remove()
-        self._log_nodes = nodes
-        self._log_render_keys = drawn
+            self.log.replaceChildren()
+            self._entry_nodes, self._pending_nodes = [], []
+        if changes is None or len(changes) > len(log):
+            # The journal does not reach back far enough (or replaying it
+            # would cost more than drawing the log): draw every entry,
+            # reusing the nodes of entries that are drawn the same.
+            self._redraw_entries(log.entries, state, reuse=same_log and log.epoch == self._log_epoch)
+        else:
+            for change in changes:
+                self._apply(change, state)
+        if pending_changed or not same_log:
+            self._render_pending(pending, state)
+        self._log_version, self._log_epoch = log.version, log.epoch
         self._log_channel = state.open_channel
         self._log_owner = state.name
         if follow:
             self.scroll_to_bottom()
 
+    def _before(self, index: int) -> Any:
+        """The node that entry ``index`` goes before (``None``: at the end)."""
+        if index < len(self._entry_nodes):
+            return self._entry_nodes[index][2]
+        return self._pending_nodes[0][2] if self._pending_nodes else None
+
+    def _place(self, node: Any, before: Any) -> None:
+        if before is None:
+            self.log.append(node)
+        else:
+            self.log.insertBefore(node, before)
+
+    def _apply(self, change: Change, state: ChatState) -> None:
+        """One change of the journal: one node made, replaced or removed."""
+        index, entry = change.index, change.entry
+        if change.kind is ChangeKind.REMOVE:
+            self._entry_nodes.pop(index)[2].remove()
+            return
+        assert entry is not None
+        node = self._entry_node(entry, state)
+        shown = (entry_key(entry), render_key(entry), node)
+        if change.kind is ChangeKind.INSERT:
+            self._place(node, self._before(index))
+            self._entry_nodes.insert(index, shown)
+        else:
+            self._entry_nodes[index][2].replaceWith(node)
+            self._entry_nodes[index] = shown
+
+    def _redraw_entries(self, entries: list[LogEntry], state: ChatState, *, reuse: bool) -> None:
+        """Draw ``entries`` in place of the log's nodes (the pending ones stay)."""
+        old = {key: (drawn, node) for key, drawn, node in self._entry_nodes} if reuse else {}
+        kept: set[str] = set()
+        drawn = []
+        for entry in entries:
+            key, look = entry_key(entry), render_key(entry)
+            found = old.get(key)
+            if found is not None and found[0] == look:
+                kept.add(key)
+                node = found[1]
+            else:
+                node = self._entry_node(entry, state)
+            drawn.append((key, look, node))
+        for key, _look, node in self._entry_nodes:
+            if key not in kept:
+                node.remove()
+        children = self.log.children
+        for index, (_key, _look, node) in enumerate(drawn):
+            # Kept nodes are in order already; new ones go in between.
+            # (Past the end, item() is JS null, which is not None here.)
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        self._entry_nodes = drawn
+
+    def _render_pending(self, pending: list[Outgoing], state: ChatState) -> None:
+        """Our messages not confirmed yet, after the log's entries. A node
+        drawn the same is kept where it is, so a focused Retry keeps focus."""
+        old = {key: (look, node) for key, look, node in self._pending_nodes}
+        kept: set[str] = set()
+        drawn = []
+        for item in pending:
+            found = old.get(item.key)
+            if found is not None and found[0] == item.render_key:
+                kept.add(item.key)
+                node = found[1]
+            else:
+                node = _outgoing_node(item, state.name or wording.YOU_AS_SENDER)
+            drawn.append((item.key, item.render_key, node))
+        for key, _look, node in self._pending_nodes:
+            if key not in kept:
+                node.remove()
+        children = self.log.children
+        for index, (_key, _look, node) in enumerate(drawn, start=len(self._entry_nodes)):
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        self._pending_nodes = drawn
+
     @staticmethod
-    def _entry_node(entry: Entry, state: ChatState) -> Any:
+    def _entry_node(entry: LogEntry, state: ChatState) -> Any:
         if isinstance(entry, Message):
             return _message_node(entry, state.is_own(entry))
-        if isinstance(entry, Outgoing):
-            return _outgoing_node(entry, state.name or "You")
         if isinstance(entry, GapMarker):
             return _gap_node(entry)
         return _notice_node(entry)

@@ -1,6 +1,6 @@
 """Never losing a message, client side: last ids, catching up, the outbox.
 
-Plain CPython tests of ``flack_client.state``: what is remembered per channel,
+Plain CPython tests of ``flack_client.state`` and ``flack_client.outbox``: what is remembered per channel,
 what a rejoin shows (missed messages once, in order; the gap marker; a channel
 whose ids started over), and how a sent message goes from pending to real,
 is retried, waits for a rate limit, or fails with Retry/Discard.
@@ -13,32 +13,24 @@ import uuid
 
 import pytest
 
-from flack.protocol import CLIENT_ID_MAX, ErrorCode
-from flack_client.state import (
-    BAD_REPLY,
-    GAP_TEXT,
+from flack import protocol
+from flack.protocol import BAD_REPLY, CLIENT_ID_MAX, Ack, ErrorCode, Message
+from flack_client.connection import Connection, connection_state, too_many_connections_text
+from flack_client.entries import GapMarker
+from flack_client.outbox import (
     LAST_IDS_MAX,
     MAX_SEND_ATTEMPTS,
-    OFFLINE,
     OUTBOX_MAX,
     RETRY_AFTER_MAX,
-    TIMEOUT,
-    Ack,
-    ChatState,
-    Connection,
-    GapMarker,
     LastIds,
-    Message,
     Outgoing,
     SendStatus,
-    catch_up_gap,
-    connection_state,
     decide_send,
-    first_words,
     new_client_id,
     outbox_from_wire,
-    too_many_connections_text,
 )
+from flack_client.state import ChatState
+from flack_client.wording import GAP_TEXT, OFFLINE, TIMEOUT, first_words
 
 ME = "Alice"
 
@@ -89,10 +81,9 @@ def rejoin(
 ) -> int | None:
     """Reconnect and rejoin the open channel the way main.py does."""
     state.connection_lost()
-    since = state.resume_point(channel)
-    state.begin_join(channel)
-    assert state.finish_join(channel, history, since=since, gap=gap)
-    return since
+    request = state.begin_join(channel)
+    assert state.finish_join(channel, history, since=request.since, gap=gap)
+    return request.since
 
 
 def texts(state: ChatState) -> list[str]:
@@ -136,18 +127,18 @@ class TestWire:
         assert ack.retry_after is None
 
     def test_message_keeps_its_client_id(self) -> None:
-        message = Message.from_wire(wire(msg(3, client_id="abc")))
+        message = protocol.read(Message, wire(msg(3, client_id="abc")))
         assert message is not None and message.client_id == "abc"
 
     @pytest.mark.parametrize("value", [None, "", 7, ["x"]])
     def test_message_without_a_usable_client_id(self, value: object) -> None:
-        message = Message.from_wire({**wire(msg(3)), "client_id": value})
+        message = protocol.read(Message, {**wire(msg(3)), "client_id": value})
         assert message is not None and message.client_id is None
 
     def test_message_without_the_field_at_all(self) -> None:
         raw = wire(msg(3))
         del raw["client_id"]
-        message = Message.from_wire(raw)
+        message = protocol.read(Message, raw)
         assert message is not None and message.client_id is None
 
     def test_new_client_ids_are_uuids_within_the_protocol_limit(self) -> None:
@@ -276,8 +267,7 @@ class TestCatchingUp:
     def test_repeats_from_live_delivery_and_history_are_dropped(self) -> None:
         state = joined(history=[msg(1), msg(2)])
         state.connection_lost()
-        since = state.resume_point("general")
-        state.begin_join("general")
+        since = state.begin_join("general").since
         # Live delivery starts before the history is read: 4 and 5 come both ways.
         state.add_message(msg(4))
         state.add_message(msg(5))
@@ -363,14 +353,24 @@ class TestCatchingUp:
             (None, [5, 6], False),  # never here before
             (4, [5, 6], False),  # nothing missed
             (4, [1, 2, 3, 4, 5], False),
-            (4, [], False),  # nothing to show anyway
+            # The channel is empty now although this browser saw message 4:
+            # its ids started over. One rule with the server's
+            # (protocol.history_gap), which says so too.
+            (4, [], True),
             (4, [6, 7], True),  # 5 is gone
             (40, [1, 2], True),  # ids started over
             (7, [7], False),
         ],
     )
     def test_catch_up_gap(self, remembered: int | None, history: list[int], gap: bool) -> None:
-        assert catch_up_gap(remembered, [msg(i) for i in history]) is gap
+        """After a reload (no ``since``) the remembered id says whether
+        messages are missing: the same rule as the server's."""
+        state = ChatState()
+        state.load_saved(None if remembered is None else {"general": remembered}, None)
+        state.begin_join("general")
+        assert state.finish_join("general", [msg(i) for i in history])
+        assert any(isinstance(e, GapMarker) for e in state.log) is gap
+        assert protocol.history_gap(remembered, min(history, default=None), max(history, default=None)) is gap
 
 
 # --- the outbox -------------------------------------------------------------------------------

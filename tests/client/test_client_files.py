@@ -1,4 +1,4 @@
-"""Unit tests of file sharing in the client's pure state module: shared-file
+"""Unit tests of file sharing in the client's pure modules: shared-file
 messages, expiry, and the upload state machine and loop (run under CPython)."""
 
 from __future__ import annotations
@@ -8,25 +8,27 @@ from typing import Any
 import pytest
 
 from flack import protocol
-from flack.protocol import ErrorCode
-from flack_client.state import (
-    BAD_REPLY,
-    NETWORK,
+from flack.protocol import BAD_REPLY, Ack, ErrorCode, File, Message, is_local_url
+from flack_client.entries import (
+    entry_key,
+    file_badge,
+    file_description,
+    file_details,
+    file_downloadable,
+    file_previewed,
+    render_key,
+)
+from flack_client.state import ChatState
+from flack_client.uploads import (
     RETRY_DELAYS,
-    Ack,
-    ChatState,
-    FileInfo,
     HttpReply,
-    Message,
     Step,
     Upload,
-    UploadInfo,
     UploadStatus,
-    describe_error,
+    accepted_upload,
     drive_upload,
-    is_local_url,
-    share_refused_text,
 )
+from flack_client.wording import NETWORK, describe_error, share_refused_text
 
 MB = 1024 * 1024
 CHUNK = 4 * MB
@@ -59,7 +61,7 @@ def wire_message(mid: int = 1, channel: str = "general", **file_changes: Any) ->
 
 
 def file_message(mid: int, channel: str = "general") -> Message:
-    message = Message.from_wire(wire_message(mid, channel, id=f"f{mid}", url=f"/files/f{mid}"))
+    message = protocol.read(Message, wire_message(mid, channel, id=f"f{mid}", url=f"/files/f{mid}"))
     assert message is not None
     return message
 
@@ -76,9 +78,18 @@ def opened(channel: str = "general", history: list[Message] | None = None) -> Ch
     return state
 
 
-def info(size: int = 10 * MB, chunk: int = CHUNK, received: int = 0) -> UploadInfo:
-    made = UploadInfo.from_wire(
-        {"id": "u1", "url": "/uploads/u1", "size": size, "chunk_size": chunk, "received": received}
+def info(size: int = 10 * MB, chunk: int = CHUNK, received: int = 0) -> protocol.Upload:
+    made = accepted_upload(
+        {
+            "upload": {
+                "id": "u1",
+                "url": "/uploads/u1",
+                "size": size,
+                "chunk_size": chunk,
+                "received": received,
+            }
+        },
+        size,
     )
     assert made is not None
     return made
@@ -96,8 +107,17 @@ def err(code: str, message: str = "", **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message, **extra}}
 
 
-def put_ok(received: int, complete: bool = False, message: object = None) -> dict[str, Any]:
-    return ok(received=received, complete=complete, message=message)
+def put_ok(
+    received: int, complete: bool = False, message: object = None, size: int = 10 * MB
+) -> dict[str, Any]:
+    """An ``/uploads`` reply (``UploadState``); ``size`` only needs to be at
+    least ``received`` here (the client goes by the size it announced)."""
+    return ok(received=received, size=max(size, received), complete=complete, message=message)
+
+
+def check_ok(received: int, size: int = 10 * MB) -> dict[str, Any]:
+    """The reply to ``GET /uploads/<id>``: how much the server has."""
+    return ok(received=received, size=size, complete=False, message=None)
 
 
 # --- shared files in messages ---------------------------------------------------
@@ -105,10 +125,10 @@ def put_ok(received: int, complete: bool = False, message: object = None) -> dic
 
 class TestFileMessages:
     def test_file_message_from_wire(self) -> None:
-        message = Message.from_wire(wire_message())
+        message = protocol.read(Message, wire_message())
         assert message is not None and message.file is not None
         assert message.text == ""
-        assert message.file == FileInfo(
+        assert message.file == File(
             id="f1",
             name="photo.png",
             size=1536 * 1024,
@@ -117,9 +137,9 @@ class TestFileMessages:
             preview=True,
             expired=False,
         )
-        assert message.file.details == "1.5 MB · image/png"
-        assert message.file.description == "photo.png · 1.5 MB · image/png"
-        assert message.file.downloadable and message.file.show_preview
+        assert file_details(message.file) == "1.5 MB · image/png"
+        assert file_description(message.file) == "photo.png · 1.5 MB · image/png"
+        assert file_downloadable(message.file) and file_previewed(message.file)
 
     @pytest.mark.parametrize(
         ("name", "badge"),
@@ -134,23 +154,23 @@ class TestFileMessages:
         ],
     )
     def test_badge_is_the_extension(self, name: str, badge: str) -> None:
-        message = Message.from_wire(wire_message(name=name))
+        message = protocol.read(Message, wire_message(name=name))
         assert message is not None and message.file is not None
-        assert message.file.badge == badge
+        assert file_badge(message.file) == badge
 
     @pytest.mark.parametrize("file", [None, "missing"])
     def test_text_messages_have_no_file(self, file: object) -> None:
         wire: dict[str, Any] = {"id": 1, "channel": "c", "sender": "s", "text": "hi", "time": TIME}
         if file is None:
             wire["file"] = None
-        message = Message.from_wire(wire)
+        message = protocol.read(Message, wire)
         assert message is not None and message.file is None
 
     def test_unknown_type_shows_just_the_size(self) -> None:
-        message = Message.from_wire(wire_message(type="", size=1, preview=False))
+        message = protocol.read(Message, wire_message(type="", size=1, preview=False))
         assert message is not None and message.file is not None
-        assert message.file.details == "1 byte"
-        assert not message.file.show_preview
+        assert file_details(message.file) == "1 byte"
+        assert not file_previewed(message.file)
 
     @pytest.mark.parametrize(
         "url",
@@ -171,12 +191,12 @@ class TestFileMessages:
     )
     def test_links_only_ever_point_to_this_origin(self, url: object) -> None:
         assert not is_local_url(url)
-        assert Message.from_wire(wire_message(url=url)) is None
+        assert protocol.read(Message, wire_message(url=url)) is None
 
     @pytest.mark.parametrize("url", ["/files/f1", "/files/f1/photo%20one.png", "/files/é.png"])
     def test_local_urls_are_fine(self, url: str) -> None:
         assert is_local_url(url)
-        assert Message.from_wire(wire_message(url=url)) is not None
+        assert protocol.read(Message, wire_message(url=url)) is not None
 
     @pytest.mark.parametrize(
         "changes",
@@ -196,37 +216,37 @@ class TestFileMessages:
         ],
     )
     def test_a_malformed_file_makes_the_message_malformed(self, changes: dict[str, Any]) -> None:
-        assert Message.from_wire(wire_message(**changes)) is None
+        assert protocol.read(Message, wire_message(**changes)) is None
 
     @pytest.mark.parametrize("file", ["photo.png", [], 1, True])
     def test_a_file_that_is_not_an_object_is_malformed(self, file: object) -> None:
         wire = {"id": 1, "channel": "c", "sender": "s", "text": "", "time": TIME, "file": file}
-        assert Message.from_wire(wire) is None
+        assert protocol.read(Message, wire) is None
 
     def test_expired_files_offer_no_link_and_no_preview(self) -> None:
-        message = Message.from_wire(wire_message(expired=True))
+        message = protocol.read(Message, wire_message(expired=True))
         assert message is not None and message.file is not None
-        assert not message.file.downloadable
-        assert not message.file.show_preview
+        assert not file_downloadable(message.file)
+        assert not file_previewed(message.file)
 
     def test_render_key_changes_when_the_file_expires(self) -> None:
         message = file_message(3)
         expired = message.with_file_expired()
         assert expired.file is not None and expired.file.expired
-        assert expired.key == message.key
-        assert expired.render_key != message.render_key
+        assert entry_key(expired) == entry_key(message)
+        assert render_key(expired) != render_key(message)
         assert expired.with_file_expired() is expired
 
     def test_text_messages_never_expire(self) -> None:
         message = text_message(3)
         assert message.with_file_expired() is message
-        assert message.render_key == message.key
+        assert render_key(message) == entry_key(message)
 
     def test_file_messages_join_the_log_like_any_other(self) -> None:
         state = opened(history=[text_message(1)])
         assert state.add_message(file_message(2))
         assert not state.add_message(file_message(2))  # ack and event: shown once
-        assert [e.key for e in state.log] == ["m1", "m2"]
+        assert [entry_key(e) for e in state.log] == ["m1", "m2"]
 
 
 # --- file_expired ----------------------------------------------------------------
@@ -235,13 +255,13 @@ class TestFileMessages:
 class TestExpireFile:
     def test_expiry_marks_the_message_in_the_open_channel(self) -> None:
         state = opened(history=[file_message(1), file_message(2)])
-        before = [e.render_key for e in state.log]
+        before = [render_key(e) for e in state.log]
         assert state.expire_file({"channel": "general", "id": 1})
         first, second = state.log
         assert isinstance(first, Message) and first.file is not None and first.file.expired
         assert isinstance(second, Message) and second.file is not None and not second.file.expired
-        assert [e.render_key for e in state.log] != before
-        assert [e.key for e in state.log] == ["m1", "m2"]
+        assert [render_key(e) for e in state.log] != before
+        assert [entry_key(e) for e in state.log] == ["m1", "m2"]
 
     def test_channel_names_compare_case_insensitively(self) -> None:
         state = opened("General", history=[file_message(1, "General")])
@@ -314,12 +334,12 @@ class TestExpireFile:
 # --- the server's answer to start_upload ---------------------------------------------
 
 
-class TestUploadInfo:
+class TestUploadStarted:
     def test_from_wire(self) -> None:
-        made = UploadInfo.from_wire(
-            {"id": "u1", "url": "/uploads/u1", "size": 5, "chunk_size": 4, "received": 0}, size=5
+        made = accepted_upload(
+            {"upload": {"id": "u1", "url": "/uploads/u1", "size": 5, "chunk_size": 4, "received": 0}}, size=5
         )
-        assert made == UploadInfo(id="u1", url="/uploads/u1", size=5, chunk_size=4, received=0)
+        assert made == protocol.Upload(id="u1", url="/uploads/u1", size=5, chunk_size=4, received=0)
 
     @pytest.mark.parametrize(
         "changes",
@@ -339,16 +359,18 @@ class TestUploadInfo:
     )
     def test_malformed(self, changes: dict[str, Any]) -> None:
         wire = {"id": "u1", "url": "/uploads/u1", "size": 5, "chunk_size": 4, "received": 0, **changes}
-        assert UploadInfo.from_wire(wire) is None
+        assert protocol.read(protocol.Upload, wire) is None
+        assert accepted_upload({"upload": wire}, size=5) is None
 
     @pytest.mark.parametrize("wire", [None, [], "u1"])
     def test_not_an_object(self, wire: object) -> None:
-        assert UploadInfo.from_wire(wire) is None
+        assert accepted_upload({"upload": wire}, size=5) is None
+        assert accepted_upload(wire, size=5) is None
 
     def test_must_be_for_the_size_announced(self) -> None:
         wire = {"id": "u1", "url": "/uploads/u1", "size": 5, "chunk_size": 4, "received": 0}
-        assert UploadInfo.from_wire(wire, size=5) is not None
-        assert UploadInfo.from_wire(wire, size=6) is None
+        assert accepted_upload({"upload": wire}, size=5) is not None
+        assert accepted_upload({"upload": wire}, size=6) is None
 
     def test_refusal_text_states_the_servers_sentence(self) -> None:
         sentence = "Files can be at most 1 MB; this one is 2 MB."
@@ -406,7 +428,7 @@ class TestUploadHappyPath:
         assert up.next_chunk() == (8 * MB, 10 * MB)
         message = wire_message(7)
         assert up.on_put_reply(200, put_ok(10 * MB, complete=True, message=message)) is Step.DONE
-        assert up.status is UploadStatus.DONE and up.message == message
+        assert up.status is UploadStatus.DONE and up.message == protocol.read(Message, message)
         assert not up.active
 
     def test_resumes_where_the_server_says_after_a_409(self) -> None:
@@ -439,7 +461,7 @@ class TestUploadHappyPath:
         up = upload()
         up.cancel()
         assert up.on_put_reply(200, put_ok(4 * MB)) is Step.STOP
-        assert up.on_check_reply(200, ok(received=4 * MB, size=10 * MB)) is Step.STOP
+        assert up.on_check_reply(200, check_ok(4 * MB)) is Step.STOP
         assert up.received == 0 and up.status is UploadStatus.CANCELLED
 
 
@@ -463,7 +485,7 @@ class TestUploadTrouble:
         up = upload()
         for _ in range(len(RETRY_DELAYS) - 1):
             up.on_put_reply(None, None)
-        assert up.on_check_reply(200, ok(received=0, size=10 * MB)) is Step.SEND
+        assert up.on_check_reply(200, check_ok(0)) is Step.SEND
         assert up.on_put_reply(200, put_ok(4 * MB)) is Step.SEND
         assert up.failures == 0 and up.error is None
         for _ in RETRY_DELAYS:
@@ -473,7 +495,7 @@ class TestUploadTrouble:
         up = upload()
         assert up.on_put_reply(None, None) is Step.WAIT
         # The chunk did arrive; only its reply was lost.
-        assert up.on_check_reply(200, ok(received=4 * MB, size=10 * MB)) is Step.SEND
+        assert up.on_check_reply(200, check_ok(4 * MB)) is Step.SEND
         assert up.next_chunk() == (4 * MB, 8 * MB)
 
     def test_a_failing_check_is_trouble_too(self) -> None:
@@ -536,11 +558,13 @@ class TestUploadMalformedReplies:
             {"ok": True},  # no data: no received, no complete
             ok(received=4 * MB),
             ok(complete=False),
-            ok(received="4194304", complete=False),
-            ok(received=-1, complete=False),
-            ok(received=True, complete=False),
-            ok(received=11 * MB, complete=False),
-            ok(received=4 * MB, complete="no"),
+            ok(received=4 * MB, complete=False),  # no size: not an UploadState
+            ok(received="4194304", size=10 * MB, complete=False),
+            ok(received=-1, size=10 * MB, complete=False),
+            ok(received=True, size=10 * MB, complete=False),
+            ok(received=11 * MB, size=10 * MB, complete=False),
+            ok(received=11 * MB, size=12 * MB, complete=False),  # more than we announced
+            ok(received=4 * MB, size=10 * MB, complete="no"),
         ],
     )
     def test_bad_200_replies_fail_in_words(self, body: object) -> None:
@@ -563,7 +587,17 @@ class TestUploadMalformedReplies:
         assert up.on_put_reply(409, body) is Step.STOP
         assert up.error == describe_error(BAD_REPLY)
 
-    @pytest.mark.parametrize("body", [None, ok(), ok(received=None), ok(received=11 * MB), ok(received=-5)])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            None,
+            ok(),
+            ok(received=None, size=10 * MB, complete=False),
+            check_ok(11 * MB, size=12 * MB),
+            check_ok(-5),
+            ok(received=4 * MB, size=10 * MB),  # no complete: not an UploadState
+        ],
+    )
     def test_bad_check_replies_fail_in_words(self, body: object) -> None:
         up = upload()
         assert up.on_check_reply(200, body) is Step.STOP
@@ -606,7 +640,7 @@ class TestCancelAndRetry:
         assert up.failed
         assert up.retry() is Step.CHECK
         assert up.active and up.error is None and up.failures == 0
-        assert up.on_check_reply(200, ok(received=4 * MB, size=10 * MB)) is Step.SEND
+        assert up.on_check_reply(200, check_ok(4 * MB)) is Step.SEND
         assert up.next_chunk() == (4 * MB, 8 * MB)
 
     def test_retry_only_when_failed(self) -> None:
@@ -647,7 +681,7 @@ class FakeServer:
             return None, None
         complete = self.received == self.size
         message = wire_message(9) if complete else None
-        return 200, put_ok(self.received, complete, message)
+        return 200, put_ok(self.received, complete, message, size=self.size)
 
     async def check(self) -> HttpReply:
         self.requests.append(("GET", self.received, self.size))
@@ -656,7 +690,7 @@ class FakeServer:
             return None, None
         if scripted != "normal":
             return scripted
-        return 200, ok(received=self.received, size=self.size)
+        return 200, check_ok(self.received, self.size)
 
 
 class Recorder:
@@ -689,7 +723,7 @@ class TestDriveUpload:
         ]
         assert seen.percents == [40, 80, 100]
         assert seen.sleeps == []
-        assert up.message == wire_message(9)
+        assert up.message == protocol.read(Message, wire_message(9))
 
     async def test_a_lost_reply_is_resumed_after_asking_the_server(self) -> None:
         up, server = upload(size=10 * MB), FakeServer(10 * MB, CHUNK)
@@ -787,25 +821,25 @@ class TestChatStateUploads:
         state = opened()
         up = state.add_upload("general", "photo.png", "image/png", info(size=1))
         up.on_put_reply(200, put_ok(1, complete=True, message=wire_message(4)))
-        assert state.finish_upload(up)
+        assert state.finish_upload(up).render
         assert state.uploads == [] and state.error is None
-        assert [e.key for e in state.log] == ["m4"]
+        assert [entry_key(e) for e in state.log] == ["m4"]
         # The same message as a socket event: still once.
-        event = Message.from_wire(wire_message(4))
+        event = protocol.read(Message, wire_message(4))
         assert event is not None and not state.add_message(event)
 
     def test_done_without_a_message_in_the_reply_waits_for_the_event(self) -> None:
         state = opened()
         up = state.add_upload("general", "photo.png", "image/png", info(size=1))
         up.on_put_reply(200, put_ok(1, complete=True))
-        assert state.finish_upload(up)
+        assert state.finish_upload(up).render
         assert state.uploads == [] and state.log == []
 
     def test_failure_shows_the_alert_and_keeps_the_row(self) -> None:
         state = opened()
         up = state.add_upload("general", "a.bin", "", info())
         up.on_put_reply(413, err(ErrorCode.FILE_TOO_LARGE, "Files can be at most 1 MB."))
-        assert state.finish_upload(up)
+        assert state.finish_upload(up).render
         assert state.error == "Upload of a.bin failed: Files can be at most 1 MB."
         assert state.uploads == [up]
 
@@ -814,7 +848,7 @@ class TestChatStateUploads:
         up = state.add_upload("general", "a.bin", "", info())
         assert state.cancel_upload(up.key) is up  # abort + DELETE
         assert state.uploads == []
-        assert not state.finish_upload(up)
+        assert not state.finish_upload(up).render
         assert state.cancel_upload(up.key) is None
 
     def test_dismissing_a_failed_upload_clears_its_alert(self) -> None:

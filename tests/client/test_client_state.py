@@ -1,33 +1,18 @@
-"""Unit tests of the browser client's pure state module (run under CPython)."""
+"""Unit tests of the browser client's state and its pure parts: checks,
+wording, the channel list, joining and the log (run under CPython)."""
 
 from __future__ import annotations
 
 import pytest
 
 from flack import protocol
-from flack.protocol import ErrorCode
-from flack_client.state import (
-    BAD_REPLY,
-    OFFLINE,
-    TIMEOUT,
-    Ack,
-    ChatState,
-    Connection,
-    Message,
-    Notice,
-    channel_from_wire,
-    check_channel,
-    check_message,
-    check_name,
-    claim_refused_by_server,
-    connection_state,
-    describe_error,
-    is_send_key,
-    messages_from_wire,
-    missing_channel_text,
-    should_follow,
-    sort_channels,
-)
+from flack.protocol import BAD_REPLY, Ack, ErrorCode, Event, Message, Notice, sort_channels
+from flack_client.checks import check_channel, check_message, check_name, is_send_key, should_follow
+from flack_client.connection import Connection, connection_state
+from flack_client.entries import NoticeEntry, entry_key, read_messages
+from flack_client.identity import Identity, claim_refused_by_server
+from flack_client.state import ChatState
+from flack_client.wording import OFFLINE, TIMEOUT, describe_error, missing_channel_text
 
 
 def msg(mid: int, channel: str = "general", sender: str = "bob", text: str = "hi") -> Message:
@@ -124,12 +109,30 @@ def test_set_channels_replaces_the_list() -> None:
     assert state.channels == ["c"]
 
 
+def channel_from_wire(channel: object) -> str | None:
+    """The channel a ``channel_created`` event carrying ``channel`` adds, if any."""
+    state = ChatState()
+    state.channel_created({"channel": channel})
+    return state.channels[0] if state.channels else None
+
+
 def test_channel_from_wire() -> None:
     assert channel_from_wire({"name": "general"}) == "general"
     assert channel_from_wire({"name": ""}) is None
     assert channel_from_wire({"name": 3}) is None
     assert channel_from_wire("general") is None
     assert channel_from_wire(None) is None
+
+
+def test_the_channel_list_is_read_through_its_shape() -> None:
+    state = ChatState()
+    listed = Ack(ok=True, data={"channels": [{"name": "b"}, {"name": ""}, "x", {"name": "A"}]})
+    state.channels_listed(listed)
+    assert state.channels == ["A", "b"]  # the malformed ones are left out
+    state.channels_listed(Ack(ok=True, data={"channels": "nope"}))
+    assert state.channels == ["A", "b"] and state.error == describe_error(BAD_REPLY)
+    state.channels_listed(Ack.failure(ErrorCode.INTERNAL, "Down."))
+    assert state.error == "Down."
 
 
 # --- joining and the log -----------------------------------------------------------
@@ -224,7 +227,7 @@ def test_new_message_goes_after_a_notice() -> None:
     state.add_notice(wire_notice(kind="join", name="carol"))
     state.add_message(msg(2))
     kinds = [type(e).__name__ for e in state.log]
-    assert kinds == ["Message", "Notice", "Message"]
+    assert kinds == ["Message", "NoticeEntry", "Message"]
 
 
 def test_notices_only_for_the_open_channel() -> None:
@@ -247,7 +250,7 @@ def test_notice_keys_are_unique() -> None:
     second = state.add_notice(wire_notice())
     assert first is not None and second is not None
     assert first.key != second.key
-    assert {e.key for e in state.log} == {first.key, second.key}
+    assert {entry_key(e) for e in state.log} == {first.key, second.key}
 
 
 def test_failed_rejoin_closes_the_channel() -> None:
@@ -295,23 +298,27 @@ def test_set_identity_reports_a_changed_name() -> None:
 
 def test_dialog_cannot_be_cancelled_before_a_name_exists() -> None:
     state = ChatState()
-    state.open_name_dialog()
+    assert state.ask_for_name()
     assert state.dialog_open and not state.can_cancel_dialog
+    assert not state.ask_for_name()  # open already
+    assert not state.cancel_name()
     state.set_identity("Alice", "t")
     assert state.can_cancel_dialog
 
 
 def test_dialog_error_replaces_the_page_alert() -> None:
     state = ChatState(error="old problem")
-    state.open_name_dialog(draft="Alice", error="That name is taken.")
+    state.claim_answered("Alice", Ack.failure(ErrorCode.NAME_TAKEN, "That name is taken."), quiet=False)
     assert state.name_error == "That name is taken."
     assert state.name_draft == "Alice"
     assert state.error is None
-    state.close_name_dialog()
-    assert not state.dialog_open and state.name_error is None
+    identity = Identity()
+    identity.open_dialog(draft="Alice", error="That name is taken.")
+    identity.close_dialog()
+    assert not identity.dialog_open and identity.name_error is None
 
 
-# --- wire parsing -------------------------------------------------------------------
+# --- wire parsing (the protocol's readers, as the client uses them) ------------------
 
 
 def test_ack_success() -> None:
@@ -340,7 +347,7 @@ def test_ack_success_without_data_has_empty_data() -> None:
 
 def test_message_from_wire() -> None:
     wire = {"id": 7, "channel": "general", "sender": "bob", "text": "hi", "time": "t", "extra": 1}
-    assert Message.from_wire(wire) == Message(7, "general", "bob", "hi", "t")
+    assert protocol.read(Message, wire) == Message(7, "general", "bob", "hi", "t")
 
 
 @pytest.mark.parametrize(
@@ -354,27 +361,37 @@ def test_message_from_wire() -> None:
     ],
 )
 def test_malformed_messages_are_rejected(wire: object) -> None:
-    assert Message.from_wire(wire) is None
+    assert protocol.read(Message, wire) is None
 
 
 def test_one_message_or_a_batch_from_wire() -> None:
     one = {"id": 7, "channel": "general", "sender": "bob", "text": "hi", "time": "t"}
     two = {**one, "id": 8, "text": "again"}
-    assert messages_from_wire({"message": one}) == [Message(7, "general", "bob", "hi", "t")]
-    assert [m.id for m in messages_from_wire({"messages": [one, two]})] == [7, 8]
+    assert read_messages(Event.MESSAGE, {"message": one}) == [Message(7, "general", "bob", "hi", "t")]
+    assert [m.id for m in read_messages(Event.MESSAGES, {"messages": [one, two]})] == [7, 8]
     # A malformed item is left out; the rest of the batch is kept.
-    assert [m.id for m in messages_from_wire({"messages": [one, {"id": "x"}, two]})] == [7, 8]
+    assert [m.id for m in read_messages(Event.MESSAGES, {"messages": [one, {"id": "x"}, two]})] == [7, 8]
     for bad in (None, [], {"messages": "x"}, {"messages": None}, {"message": None}, {}):
-        assert messages_from_wire(bad) == []
+        assert read_messages(Event.MESSAGE, bad) == []
+        assert read_messages(Event.MESSAGES, bad) == []
 
 
 def test_a_batch_is_shown_once_in_order_with_the_single_events() -> None:
     state = opened("general", [msg(1)])
     wires = [{"id": i, "channel": "general", "sender": "bob", "text": "m", "time": "t"} for i in (2, 3, 4)]
-    assert all(state.add_message(m) for m in messages_from_wire({"messages": wires}))
+    assert all(state.add_message(m) for m in read_messages(Event.MESSAGES, {"messages": wires}))
     # The same message again (ack and event both carry our own) changes nothing.
-    assert not state.add_message(messages_from_wire({"message": wires[1]})[0])
+    assert not state.add_message(read_messages(Event.MESSAGE, {"message": wires[1]})[0])
     assert ids(state) == [1, 2, 3, 4]
+
+
+def test_events_go_through_the_state_in_one_call() -> None:
+    state = opened("general", [msg(1)])
+    wires = [{"id": i, "channel": "general", "sender": "bob", "text": "m", "time": "t"} for i in (2, 3)]
+    assert state.messages_arrived(Event.MESSAGES, {"messages": wires})
+    assert not state.messages_arrived(Event.MESSAGE, {"message": wires[0]})  # seen
+    assert not state.messages_arrived(Event.MESSAGE, {"message": "garbled"})
+    assert ids(state) == [1, 2, 3]
 
 
 @pytest.mark.parametrize(
@@ -386,8 +403,9 @@ def test_a_batch_is_shown_once_in_order_with_the_single_events() -> None:
     ],
 )
 def test_notice_text(kind: str, old: str | None, text: str) -> None:
-    notice = Notice.from_wire(wire_notice(kind=kind, name="bob", old=old), seq=1)
-    assert notice is not None
+    read = protocol.read(Notice, wire_notice(kind=kind, name="bob", old=old))
+    assert read is not None
+    notice = NoticeEntry(1, read)
     assert notice.text == text
 
 

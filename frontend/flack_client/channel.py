@@ -1,0 +1,167 @@
+"""The channel on screen: opening it, catching up after a reconnect, and
+what arrives for it.
+
+One connection has one channel open at a time. ``OpenChannel`` knows which
+one is open, which one is being joined (so a stale answer is ignored), the
+messages that arrive for it before its history does, and the last id this
+browser saw per channel (``LastIds``, kept across visits), from which a
+rejoin asks only for what it missed. What it shows lives in its
+``log.MessageLog``. Plain Python: the tests run it under CPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flack import protocol
+from flack.protocol import Message, Notice, fold
+from flack_client.entries import GapMarker, NoticeEntry
+from flack_client.log import LOG_MAX, MessageLog
+from flack_client.outbox import LastIds
+
+
+class OpenChannel:
+    """The channel on screen and the one being joined.
+
+    ``deliver(message)`` is called for every message that joins the log
+    before it is checked for repeats: our own message, confirmed, takes the
+    place of its pending copy in the outbox.
+    """
+
+    def __init__(self, deliver: Callable[[Message], bool]) -> None:
+        self._deliver = deliver
+        self.name: str | None = None  # open, as the server spells it
+        self.joining: str | None = None  # a join_channel is on its way
+        self.live: str | None = None  # the channel this very connection has joined
+        self.log = MessageLog()
+        self.last_ids = LastIds()
+        self._early: list[Message] = []  # arrived for ``joining`` before its history
+        self._expired: set[int] = set()  # files gone in ``joining`` meanwhile
+        self._notice_seq = 0
+        self._gap_seq = 0
+
+    def is_open(self, channel: str) -> bool:
+        """Whether ``channel`` is the one on screen."""
+        return self.name is not None and fold(channel) == fold(self.name)
+
+    def is_joining(self, channel: str) -> bool:
+        """Whether a join of ``channel`` is on its way."""
+        return self.joining is not None and fold(channel) == fold(self.joining)
+
+    # joining ------------------------------------------------------------------
+
+    def resume_point(self, channel: str) -> int | None:
+        """The ``since`` to send when (re)joining ``channel``: the last id we
+        saw, if its log is on screen (a rejoin after a reconnect: only what
+        we missed is needed). ``0`` when we were there and saw no message.
+        ``None`` (the whole history) when opening a channel afresh."""
+        if not self.is_open(channel):
+            return None
+        known = self.last_ids.get(channel)
+        return 0 if known is None else known
+
+    def begin_join(self, channel: str) -> None:
+        """A join of ``channel`` is on its way; a join begun earlier is stale."""
+        self.joining = channel
+        self._early = []
+        self._expired = set()
+
+    def finish_join(self, channel: str, history: Iterable[Message], since: int | None, gap: bool) -> bool:
+        """Open ``channel`` with its history. ``False`` if this join is stale.
+
+        Messages that arrived for it before the history did are merged in, so
+        nothing is lost and nothing doubles. With ``since`` (a rejoin of the
+        channel on screen) the log is kept and ``history`` is what we missed;
+        ``gap`` (from the server) puts an "Earlier messages unavailable"
+        marker before it, and if the channel's ids started over (nothing newer
+        than what we had) the log is replaced. Without ``since`` the log is
+        ``history``, marked the same way if messages after the last one this
+        browser saw in an earlier visit are gone (``protocol.history_gap``,
+        the server's own rule).
+        """
+        if not self.is_joining(channel):
+            return False
+        history = sorted((m for m in history if fold(m.channel) == fold(channel)), key=lambda m: m.id)
+        resuming = since is not None and self.is_open(channel)
+        restarted = resuming and gap and (not history or history[0].id <= (since or 0))
+        if not resuming:
+            first, last = (history[0].id, history[-1].id) if history else (None, None)
+            gap = protocol.history_gap(self.last_ids.get(channel), first, last)
+        self.joining = None
+        self.name = self.live = channel
+        if not resuming or restarted:
+            self.log.reset()
+            newest = max((m.id for m in [*history, *self._early]), default=None)
+            self.last_ids.set(channel, newest)
+        if gap:
+            self._gap_seq += 1
+            self.log.append(GapMarker(self._gap_seq))
+        for message in sorted([*history, *self._early], key=lambda m: m.id):
+            if fold(message.channel) == fold(channel):
+                self._insert(message)
+        self._early = []
+        return True
+
+    def join_failed(self, channel: str) -> None:
+        """Forget a pending join. If it was for the open channel (a re-join
+        after reconnecting), that channel is gone: close it."""
+        if self.is_joining(channel):
+            self.joining = None
+        if self.is_open(channel):
+            self.close()
+
+    def close(self) -> None:
+        """Show no channel (the friendly empty state)."""
+        self.name = self.live = None
+        self.log.reset()
+        self._early = []
+        self._expired = set()
+
+    # what arrives ---------------------------------------------------------------
+
+    def add_message(self, message: Message) -> bool:
+        """Take a message (event or own ack); ``True`` if it joined the log.
+
+        Messages for other channels are dropped, and each id is shown once:
+        our own message comes back both as ack and as event.
+        """
+        if self.is_joining(message.channel):
+            self._early.append(message)
+            if len(self._early) > LOG_MAX:
+                # A flood during one join: the log would drop the oldest anyway.
+                del self._early[0]
+            return False
+        if not self.is_open(message.channel):
+            return False
+        return self._insert(message)
+
+    def _insert(self, message: Message) -> bool:
+        delivered = self._deliver(message)
+        if self.log.has(message.id):
+            return delivered
+        if message.id in self._expired:
+            message = message.with_file_expired()
+        self.log.insert(message)
+        self.last_ids.note(message.channel, message.id)
+        return True
+
+    def expire_file(self, channel: str, mid: int) -> bool:
+        """Message ``mid`` of ``channel`` lost its file; ``True`` if the log
+        changed. Remembered for the channel being joined too, in case its
+        history was read before the file was deleted."""
+        if self.is_joining(channel):
+            self._expired.add(mid)
+            self._early = [m.with_file_expired() if m.id == mid else m for m in self._early]
+        if not self.is_open(channel):
+            return False
+        return self.log.expire_file(mid)
+
+    def add_notice(self, notice: Notice | None) -> NoticeEntry | None:
+        """A notice (``None`` if it was malformed); the entry if shown."""
+        # Numbered even when not shown: keys only need to be unique.
+        self._notice_seq += 1
+        if notice is None or not self.is_open(notice.channel):
+            return None
+        entry = NoticeEntry(self._notice_seq, notice)
+        self.log.append(entry)
+        return entry

@@ -1,0 +1,194 @@
+"""Every sentence the page shows, in one place.
+
+Error words for the server's codes come from the protocol (``SENTENCES``,
+shared with every other client); the codes the browser makes up itself, for
+failures that never reached the server, and their words live here. Plain
+Python: imported under CPython by the tests, never touching ``js``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flack import protocol
+from flack.protocol import BAD_REPLY, SENTENCES, ErrorCode, Notice, NoticeKind
+
+# --- Codes of the client's own --------------------------------------------------
+# Failures that never reached the server. They share the namespace of
+# ``ErrorCode`` (an ``Ack``'s code is a string), so one function puts both in words.
+
+TIMEOUT: Final = "timeout"  # the server did not answer in time
+OFFLINE: Final = "offline"  # not connected: nothing was sent
+NETWORK: Final = "network"  # an HTTP request got no answer at all
+CLIENT_BUG: Final = "client_bug"  # an exception in the client itself
+
+CLIENT_SENTENCES: Final[dict[str, str]] = {
+    TIMEOUT: "The server did not answer in time. Please try again.",
+    OFFLINE: "You are not connected to the server right now. Please try again once you are back.",
+    BAD_REPLY: "The server sent a reply the client does not understand.",
+    NETWORK: "The connection to the server failed.",
+}
+
+GENERIC_ERROR: Final = "Something went wrong. Please try again."
+
+
+def describe_error(code: str, message: str = "") -> str:
+    """Put a failure in words: the server's own sentence if it sent one,
+    else the words for its code, else a generic sentence."""
+    if message.strip():
+        return message.strip()
+    if code in CLIENT_SENTENCES:
+        return CLIENT_SENTENCES[code]
+    try:
+        return SENTENCES[ErrorCode(code)]
+    except ValueError:  # a code this client does not know (a newer server)
+        return GENERIC_ERROR
+
+
+# --- Alerts -----------------------------------------------------------------------
+
+
+def missing_channel_text(channel: str) -> str:
+    """The alert shown when the channel we meant to reopen has gone."""
+    return f"The channel #{channel} no longer exists. Pick another channel from the list or create a new one."
+
+
+def outbox_full_text(limit: int) -> str:
+    """The alert when ``limit`` messages are already waiting to be sent."""
+    return f"{limit} messages are already waiting to be sent. Wait until they are, then try again."
+
+
+def share_refused_text(name: str, code: str, message: str = "") -> str:
+    """The alert when ``start_upload`` is refused, e.g. a file over the limit
+    (the server's sentence says the limit)."""
+    return f"Could not share {protocol.clean_file_name(name)}: {describe_error(code, message)}"
+
+
+def first_words(text: str, words: int = 5, limit: int = 40) -> str:
+    """``text`` shortened to its first few words (one line, ``…`` if cut), to
+    tell several messages apart in buttons' accessible names."""
+    parts = text.split()
+    short = " ".join(parts[:words])
+    if len(short) > limit:
+        short = short[:limit].rstrip()
+    return short + ("…" if short != " ".join(parts) else "")
+
+
+# --- Messages that were not sent ------------------------------------------------------
+
+SENDING: Final = "Sending…"
+NOT_SENT: Final = "Not sent"
+RETRY: Final = "Retry"
+DISCARD: Final = "Discard"
+
+
+def not_sent_alert(preview: str, reason: str) -> str:
+    """The alert when one of our messages was given up on."""
+    return f"Your message “{preview}” was not sent: {reason}"
+
+
+def retry_send_label(preview: str) -> str:
+    """The Retry button's accessible name: the visible word first (voice
+    control), then which message."""
+    return f"{RETRY} sending {preview}"
+
+
+def discard_label(preview: str) -> str:
+    """The Discard button's accessible name."""
+    return f"{DISCARD} {preview}"
+
+
+# --- The log ------------------------------------------------------------------------
+
+GAP_TEXT: Final = "Earlier messages unavailable"
+FILE_EXPIRED: Final = "file expired"
+YOU: Final = "(you)"
+YOU_AS_SENDER: Final = "You"  # a pending message's sender before we have a name
+
+
+def notice_text(notice: Notice) -> str:
+    """A join/leave/rename announcement as one short sentence (kinds this
+    client does not know still say something)."""
+    if notice.kind == NoticeKind.JOIN:
+        return f"{notice.name} joined #{notice.channel}"
+    if notice.kind == NoticeKind.LEAVE:
+        return f"{notice.name} left #{notice.channel}"
+    if notice.kind == NoticeKind.RENAME and notice.old_name:
+        return f"{notice.old_name} is now known as {notice.name}"
+    return f"{notice.name} changed something in #{notice.channel}"
+
+
+def size_and_type(size: int, kind: str) -> str:
+    """``1.5 MB · image/png`` (just the size when the type is unknown)."""
+    text = protocol.format_size(size)
+    return f"{text} · {kind}" if kind else text
+
+
+def empty_log_text(channel: str | None) -> str:
+    """What to say when the open channel has no messages yet."""
+    if channel is None:
+        return "Pick a channel from the list, or create one, to start chatting."
+    return f"No messages in #{channel} yet. Say hello!"
+
+
+# --- The rest of the page ----------------------------------------------------------------
+
+NO_NAME: Final = "not chosen yet"
+NO_CHANNEL_OPEN: Final = "No channel open"
+NO_CHANNELS: Final = "No channels yet. Create the first one above."
+
+
+def name_dialog_help() -> str:
+    """The name dialog's description, with the rules of the protocol."""
+    return f"This is how others in Flack will see you. {protocol.name_hint()}"
+
+
+def composer_placeholder(channel: str | None) -> str:
+    """The hint inside the empty composer."""
+    if channel is None:
+        return "Open a channel to write"
+    return f"Message #{channel}"
+
+
+def drop_hint(channel: str | None) -> str:
+    """What the drop highlight says while files are dragged over the pane."""
+    if channel is None:
+        return "Open a channel to share files"
+    return f"Drop to share in #{channel}"
+
+
+# --- Uploads ------------------------------------------------------------------------------
+
+CANCEL: Final = "Cancel"
+DISMISS: Final = "Dismiss"
+
+
+def upload_label(name: str) -> str:
+    """An upload's progress bar's accessible name."""
+    return f"Uploading {name}"
+
+
+def upload_button_label(verb: str, name: str) -> str:
+    """An upload row's button: the visible word first, so voice control
+    ("click Cancel") works; the file's name tells several rows apart."""
+    return f"{verb} upload of {name}"
+
+
+def upload_progress(received: int, size: int) -> str:
+    """``2 MB of 50 MB``."""
+    return f"{protocol.format_size(received)} of {protocol.format_size(size)}"
+
+
+def upload_trouble(progress: str) -> str:
+    """The status line between retries after a network error or a 5xx."""
+    return f"{progress} · connection trouble, trying again…"
+
+
+def upload_failed_status(reason: str | None) -> str:
+    """The status line of an upload that stopped on an error."""
+    return f"Failed: {reason or GENERIC_ERROR}"
+
+
+def upload_failed_alert(name: str, reason: str | None) -> str:
+    """The alert once an upload failed: ``Upload of photo.png failed: …``."""
+    return f"Upload of {name} failed: {reason or GENERIC_ERROR}"
