@@ -239,17 +239,6 @@ class ChatState:
         """First visit: the dialog opens right away; ``True`` if it opened."""
         return self._identity.ask()
 
-    def open_name_dialog(self, draft: str = "", error: str | None = None) -> None:
-        """Ask for a name, prefilled with ``draft``, optionally saying why the
-        last one failed (then the page's alert goes: one alert at a time)."""
-        self._identity.open_dialog(draft, error)
-        if error:
-            self.error = None
-
-    def close_name_dialog(self) -> None:
-        """Forget the dialog and its error."""
-        self._identity.close_dialog()
-
     def change_name(self) -> None:
         """ "Change name": the dialog, with the current name."""
         self._identity.change()
@@ -421,10 +410,6 @@ class ChatState:
         """Forget a pending join; if it was a rejoin of the open channel, close it."""
         self._channel.join_failed(channel)
 
-    def close_channel(self) -> None:
-        """Show no channel (the friendly empty state)."""
-        self._channel.close()
-
     # the log ------------------------------------------------------------------
 
     @property
@@ -467,10 +452,6 @@ class ChatState:
     def outbox(self) -> list[Outgoing]:
         """Every message not confirmed yet (all channels), oldest first."""
         return self._outbox.items
-
-    def outgoing(self, client_id: str) -> Outgoing | None:
-        """The outbox's message with ``client_id``, if it is still there."""
-        return self._outbox.get(client_id)
 
     def outbox_wire(self) -> list[dict[str, object]]:
         """The outbox in its storage shape, oldest first."""
@@ -532,7 +513,7 @@ class ChatState:
         connection it went over is gone). Success: the message takes the
         pending one's place (it may have arrived as an event already). See
         ``outbox.decide_send`` for the rest."""
-        item = self.outgoing(client_id)
+        item = self._outbox.get(client_id)
         if ack.ok:
             sent = protocol.read(Sent, ack.data)
             if sent is not None:
@@ -559,7 +540,7 @@ class ChatState:
     def retry_send(self, client_id: str) -> bool:
         """ "Retry" on a message that was not sent: queued again, at the end
         (it goes after whatever is waiting already)."""
-        item = self.outgoing(client_id)
+        item = self._outbox.get(client_id)
         if item is None or not item.failed:
             return False
         self._clear_alert(item.alert_text)
@@ -568,7 +549,7 @@ class ChatState:
 
     def discard_send(self, client_id: str) -> bool:
         """ "Discard" on a message that was not sent: forget it."""
-        item = self.outgoing(client_id)
+        item = self._outbox.get(client_id)
         if item is None or not item.failed:
             return False
         self._clear_alert(item.alert_text)

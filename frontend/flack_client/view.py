@@ -17,22 +17,9 @@ from typing import Any, Protocol
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from flack.protocol import File, Message
 from flack_client import wording
-from flack_client.checks import is_send_key, should_follow
-from flack_client.entries import (
-    GapMarker,
-    LogEntry,
-    NoticeEntry,
-    entry_key,
-    file_badge,
-    file_details,
-    file_downloadable,
-    file_previewed,
-    render_key,
-)
-from flack_client.log import Change, ChangeKind
-from flack_client.outbox import Outgoing
+from flack_client.checks import is_send_key
+from flack_client.log_view import LogView, element
 from flack_client.state import ChatState
 from flack_client.uploads import Upload
 
@@ -55,123 +42,6 @@ class Handlers(Protocol):
     def discard_send(self, client_id: str) -> None: ...
 
 
-# Options objects for Date formatting, made once. Times are formatted by the
-# browser because only it knows the viewer's locale and time zone.
-_TIME_ONLY = js.JSON.parse('{"hour": "2-digit", "minute": "2-digit"}')
-_DATE_TIME = js.JSON.parse('{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}')
-_FULL = js.JSON.parse('{"dateStyle": "full", "timeStyle": "medium"}')
-
-
-def _el(tag: str, cls: str = "", text: str | None = None) -> Any:
-    node = js.document.createElement(tag)
-    if cls:
-        node.className = cls
-    if text is not None:
-        node.textContent = text
-    return node
-
-
-def _time_element(iso: str) -> Any:
-    """``<time datetime=ISO>`` showing the viewer's local time (and the date,
-    unless it is today); the full date and time on hover."""
-    node = _el("time")
-    node.setAttribute("datetime", iso)
-    date = js.Date.new(iso)
-    if js.Number.isNaN(date.getTime()):
-        node.textContent = iso
-        return node
-    today = js.Date.new().toDateString() == date.toDateString()
-    # None crosses over as undefined, i.e. "the browser's locale".
-    node.textContent = (
-        date.toLocaleTimeString(None, _TIME_ONLY) if today else (date.toLocaleString(None, _DATE_TIME))
-    )
-    node.title = date.toLocaleString(None, _FULL)
-    return node
-
-
-def _file_node(file: File) -> Any:
-    """A shared file: its name as a download link (plain text once expired),
-    size and type, and an inline preview for images the server checked."""
-    box = _el("div", "file file--expired" if file.expired else "file")
-    card = _el("div", "file__card")
-    badge = _el("span", "file__badge", file_badge(file))
-    badge.setAttribute("aria-hidden", "true")
-    card.append(badge)
-    about = _el("div", "file__about")
-    if file_downloadable(file):
-        link = _el("a", "file__name", file.name)
-        link.href = file.url  # checked to be a path on this origin
-        link.setAttribute("download", file.name)
-        about.append(link)
-    else:
-        about.append(_el("span", "file__name", file.name))
-    details = _el("p", "file__details", file_details(file))
-    if file.expired:
-        details.append(_el("span", "file__expired", wording.FILE_EXPIRED))
-    about.append(details)
-    card.append(about)
-    box.append(card)
-    if file_previewed(file):
-        image = _el("img", "file__preview")
-        image.alt = file.name
-        image.setAttribute("loading", "lazy")
-        image.setAttribute("decoding", "async")
-        image.src = file.url
-        box.append(image)
-    return box
-
-
-def _message_node(message: Message, own: bool) -> Any:
-    article = _el("article", "message message--own" if own else "message")
-    article.dataset.id = str(message.id)
-    meta = _el("header", "message__meta")
-    meta.append(_el("span", "message__sender", message.sender))
-    if own:
-        meta.append(_el("span", "message__you", wording.YOU))
-    meta.append(_time_element(message.time))
-    article.append(meta)
-    if message.text or message.file is None:
-        article.append(_el("p", "message__text", message.text))
-    if message.file is not None:
-        article.append(_file_node(message.file))
-    return article
-
-
-def _outgoing_node(item: Outgoing, sender: str) -> Any:
-    """A message of ours the server has not confirmed: pending ("Sending…")
-    or failed ("Not sent", the reason, Retry and Discard)."""
-    state = "failed" if item.failed else "pending"
-    article = _el("article", f"message message--own message--{state}")
-    article.dataset.clientId = item.client_id
-    meta = _el("header", "message__meta")
-    meta.append(_el("span", "message__sender", sender))
-    meta.append(_el("span", "message__you", wording.YOU))
-    meta.append(_el("span", f"message__state message__state--{state}", item.state_text))
-    article.append(meta)
-    article.append(_el("p", "message__text", item.text))
-    if item.failed:
-        problem = _el("div", "message__problem")
-        problem.append(_el("p", "message__reason", item.failure_text))
-        for action, text, label in (
-            ("retry", wording.RETRY, wording.retry_send_label(item.preview)),
-            ("discard", wording.DISCARD, wording.discard_label(item.preview)),
-        ):
-            button = _el("button", "button button--quiet", text)
-            button.type = "button"
-            button.dataset.action = action
-            # The visible word first (voice control), then which message.
-            button.setAttribute("aria-label", label)
-            problem.append(button)
-        article.append(problem)
-    return article
-
-
-def _gap_node(marker: GapMarker) -> Any:
-    line = _el("p", "gap", marker.text)
-    line.setAttribute("role", "note")
-    return line
-
-
 class _UploadRow:
     """One upload's row: name, progress bar, status line and its buttons.
 
@@ -180,23 +50,23 @@ class _UploadRow:
     """
 
     def __init__(self, upload: Upload) -> None:
-        self.node = _el("div", "upload")
+        self.node = element("div", "upload")
         self.node.dataset.key = upload.key
-        top = _el("div", "upload__top")
-        top.append(_el("span", "upload__name", upload.name))
-        top.append(_el("span", "upload__channel", f"#{upload.channel}"))
-        self.status = _el("span", "upload__status")
+        top = element("div", "upload__top")
+        top.append(element("span", "upload__name", upload.name))
+        top.append(element("span", "upload__channel", f"#{upload.channel}"))
+        self.status = element("span", "upload__status")
         top.append(self.status)
         self.node.append(top)
-        self.bar = _el("div", "upload__bar")
+        self.bar = element("div", "upload__bar")
         self.bar.setAttribute("role", "progressbar")
         self.bar.setAttribute("aria-label", upload.label)
         self.bar.setAttribute("aria-valuemin", "0")
         self.bar.setAttribute("aria-valuemax", "100")
-        self.fill = _el("div", "upload__fill")
+        self.fill = element("div", "upload__fill")
         self.bar.append(self.fill)
         self.node.append(self.bar)
-        actions = _el("div", "upload__actions")
+        actions = element("div", "upload__actions")
         self.cancel = self._button(actions, "cancel", wording.CANCEL, upload.name)
         self.retry = self._button(actions, "retry", wording.RETRY, upload.name)
         self.dismiss = self._button(actions, "dismiss", wording.DISMISS, upload.name)
@@ -205,7 +75,7 @@ class _UploadRow:
 
     @staticmethod
     def _button(parent: Any, action: str, text: str, name: str) -> Any:
-        button = _el("button", "button button--quiet", text)
+        button = element("button", "button button--quiet", text)
         button.type = "button"
         button.dataset.action = action
         button.setAttribute("aria-label", wording.upload_button_label(text, name))
@@ -235,20 +105,13 @@ def _file_list(files: Any) -> list[Any]:
     return [files.item(index) for index in range(files.length)]
 
 
-def _notice_node(notice: NoticeEntry) -> Any:
-    line = _el("p", f"notice notice--{notice.kind}")
-    line.append(_el("span", "notice__text", notice.text))
-    line.append(_time_element(notice.time))
-    return line
-
-
 def _hash_label(parent: Any, name: str) -> None:
     """ "# name" where the # is decoration only, so the accessible name is the
     channel's name alone."""
-    hash_mark = _el("span", "hash", "#")
+    hash_mark = element("span", "hash", "#")
     hash_mark.setAttribute("aria-hidden", "true")
     parent.append(hash_mark)
-    parent.append(_el("span", "label", name))
+    parent.append(element("span", "label", name))
 
 
 class View:
@@ -275,7 +138,6 @@ class View:
         self.no_channels = by_id("no-channels")
         self.title = by_id("channel-title")
         self.log = by_id("messages")
-        self.log_empty = by_id("log-empty")
         self.composer = by_id("composer")
         self.message_input = by_id("message-input")
         self.send_button = by_id("send")
@@ -289,17 +151,9 @@ class View:
         # What is on screen now, to rebuild only what changed.
         self._channels_shown: tuple[Any, ...] | None = None
         self._title_shown: str | None = "\0"  # matches no channel: first render draws
-        self._log_channel: str | None = None
-        self._log_owner: str | None = None
-        self._log_version: int | None = None  # the journal's cursor: drawn up to here
-        self._log_epoch = -1
-        # The log element holds the log's entries, in order, then the
-        # pending messages: (key, render key, node) for each.
-        self._entry_nodes: list[tuple[str, str, Any]] = []
-        self._pending_nodes: list[tuple[str, str, Any]] = []
+        self.log_view = LogView(self.log, by_id("log-empty"))
         self._can_cancel = False
         self._can_share = False
-        self._at_bottom = True
         self._upload_rows: dict[str, _UploadRow] = {}
 
     # events -----------------------------------------------------------------
@@ -412,12 +266,12 @@ class View:
                 app.retry_upload(key)
 
         def on_scroll(_event: Any) -> None:
-            self._at_bottom = should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
+            self.log_view.at_bottom = self.log_view.reading_newest()
 
         def on_image_load(event: Any) -> None:
             # A preview that just loaded grew the log: whoever was reading
             # at the bottom stays at the bottom.
-            if event.target.tagName == "IMG" and self._at_bottom:
+            if event.target.tagName == "IMG" and self.log_view.at_bottom:
                 self.scroll_to_bottom()
 
         def on_log_button(event: Any) -> None:
@@ -486,8 +340,7 @@ class View:
 
     def scroll_to_bottom(self) -> None:
         """Show the newest message."""
-        self.log.scrollTop = self.log.scrollHeight
-        self._at_bottom = True
+        self.log_view.scroll_to_bottom()
 
     def _fit_composer(self) -> None:
         # Grow with the text up to the CSS max-height, then scroll inside.
@@ -505,7 +358,7 @@ class View:
         self._render_dialog(state)
         self._render_channels(state)
         self._render_title(state)
-        self._render_log(state)
+        self.log_view.render(state)
         self.message_input.disabled = not state.can_compose
         self.message_input.placeholder = state.composer_placeholder
         self.send_button.disabled = not state.can_compose
@@ -564,13 +417,13 @@ class View:
         self._channels_shown = shown
         items = []
         for name in state.channels:
-            button = _el("button", "channel")
+            button = element("button", "channel")
             button.type = "button"
             button.dataset.channel = name
             _hash_label(button, name)
             if state.is_open(name):
                 button.setAttribute("aria-current", "true")
-            item = _el("li")
+            item = element("li")
             item.append(button)
             items.append(item)
         self.channel_list.replaceChildren(*items)
@@ -586,126 +439,3 @@ class View:
             self.title.textContent = wording.NO_CHANNEL_OPEN
         else:
             _hash_label(self.title, state.open_channel)
-
-    def _render_log(self, state: ChatState) -> None:
-        log = state.message_log
-        pending = state.pending_in(state.open_channel)
-        self.log.hidden = state.open_channel is None
-        self.log_empty.textContent = state.empty_log_text()
-        self.log_empty.hidden = bool(len(log) or pending)
-        switched = state.open_channel != self._log_channel
-        # A rename changes which messages are marked as ours: draw all again.
-        same_log = not switched and state.name == self._log_owner
-        changes = log.changes_since(self._log_version) if same_log else None
-        pending_keys = [item.render_key for item in pending]
-        pending_changed = pending_keys != [shown[1] for shown in self._pending_nodes]
-        if changes == [] and not pending_changed and same_log:
-            return
-        # Decide before the DOM changes: was the reader at the bottom?
-        follow = switched or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
-        if not same_log:
-            self.log.replaceChildren()
-            self._entry_nodes, self._pending_nodes = [], []
-        if changes is None or len(changes) > len(log):
-            # The journal does not reach back far enough (or replaying it
-            # would cost more than drawing the log): draw every entry,
-            # reusing the nodes of entries that are drawn the same.
-            self._redraw_entries(log.entries, state, reuse=same_log and log.epoch == self._log_epoch)
-        else:
-            for change in changes:
-                self._apply(change, state)
-        if pending_changed or not same_log:
-            self._render_pending(pending, state)
-        self._log_version, self._log_epoch = log.version, log.epoch
-        self._log_channel = state.open_channel
-        self._log_owner = state.name
-        if follow:
-            self.scroll_to_bottom()
-
-    def _before(self, index: int) -> Any:
-        """The node that entry ``index`` goes before (``None``: at the end)."""
-        if index < len(self._entry_nodes):
-            return self._entry_nodes[index][2]
-        return self._pending_nodes[0][2] if self._pending_nodes else None
-
-    def _place(self, node: Any, before: Any) -> None:
-        if before is None:
-            self.log.append(node)
-        else:
-            self.log.insertBefore(node, before)
-
-    def _apply(self, change: Change, state: ChatState) -> None:
-        """One change of the journal: one node made, replaced or removed."""
-        index, entry = change.index, change.entry
-        if change.kind is ChangeKind.REMOVE:
-            self._entry_nodes.pop(index)[2].remove()
-            return
-        assert entry is not None
-        node = self._entry_node(entry, state)
-        shown = (entry_key(entry), render_key(entry), node)
-        if change.kind is ChangeKind.INSERT:
-            self._place(node, self._before(index))
-            self._entry_nodes.insert(index, shown)
-        else:
-            self._entry_nodes[index][2].replaceWith(node)
-            self._entry_nodes[index] = shown
-
-    def _redraw_entries(self, entries: list[LogEntry], state: ChatState, *, reuse: bool) -> None:
-        """Draw ``entries`` in place of the log's nodes (the pending ones stay)."""
-        old = {key: (drawn, node) for key, drawn, node in self._entry_nodes} if reuse else {}
-        kept: set[str] = set()
-        drawn = []
-        for entry in entries:
-            key, look = entry_key(entry), render_key(entry)
-            found = old.get(key)
-            if found is not None and found[0] == look:
-                kept.add(key)
-                node = found[1]
-            else:
-                node = self._entry_node(entry, state)
-            drawn.append((key, look, node))
-        for key, _look, node in self._entry_nodes:
-            if key not in kept:
-                node.remove()
-        children = self.log.children
-        for index, (_key, _look, node) in enumerate(drawn):
-            # Kept nodes are in order already; new ones go in between.
-            # (Past the end, item() is JS null, which is not None here.)
-            if index >= children.length:
-                self.log.append(node)
-            elif not children.item(index).isSameNode(node):
-                self.log.insertBefore(node, children.item(index))
-        self._entry_nodes = drawn
-
-    def _render_pending(self, pending: list[Outgoing], state: ChatState) -> None:
-        """Our messages not confirmed yet, after the log's entries. A node
-        drawn the same is kept where it is, so a focused Retry keeps focus."""
-        old = {key: (look, node) for key, look, node in self._pending_nodes}
-        kept: set[str] = set()
-        drawn = []
-        for item in pending:
-            found = old.get(item.key)
-            if found is not None and found[0] == item.render_key:
-                kept.add(item.key)
-                node = found[1]
-            else:
-                node = _outgoing_node(item, state.name or wording.YOU_AS_SENDER)
-            drawn.append((item.key, item.render_key, node))
-        for key, _look, node in self._pending_nodes:
-            if key not in kept:
-                node.remove()
-        children = self.log.children
-        for index, (_key, _look, node) in enumerate(drawn, start=len(self._entry_nodes)):
-            if index >= children.length:
-                self.log.append(node)
-            elif not children.item(index).isSameNode(node):
-                self.log.insertBefore(node, children.item(index))
-        self._pending_nodes = drawn
-
-    @staticmethod
-    def _entry_node(entry: LogEntry, state: ChatState) -> Any:
-        if isinstance(entry, Message):
-            return _message_node(entry, state.is_own(entry))
-        if isinstance(entry, GapMarker):
-            return _gap_node(entry)
-        return _notice_node(entry)

@@ -1,0 +1,311 @@
+"""Drawing the open channel's message log, from its journal of changes.
+
+The log element holds one node per entry of ``log.MessageLog``, in order,
+then one per message of ours the server has not confirmed yet. When one
+message arrives, one node is made and put in place: the journal says where,
+so neither the log nor the DOM is walked. A full redraw happens only when the
+journal cannot say (another channel, ids that started over, a reader far
+behind) and keeps every node that would be drawn the same; a pending
+message's node is kept while it looks the same, so a focused Retry button
+keeps its focus. Nodes are built with ``createElement`` and ``textContent``
+only: text from other people is never parsed as HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+
+from flack.protocol import File, Message
+from flack_client import wording
+from flack_client.checks import should_follow
+from flack_client.entries import (
+    GapMarker,
+    LogEntry,
+    NoticeEntry,
+    entry_key,
+    file_badge,
+    file_details,
+    file_downloadable,
+    file_previewed,
+    render_key,
+)
+from flack_client.log import Change, ChangeKind
+from flack_client.outbox import Outgoing
+from flack_client.state import ChatState
+
+# Options objects for Date formatting, made once. Times are formatted by the
+# browser because only it knows the viewer's locale and time zone.
+_TIME_ONLY = js.JSON.parse('{"hour": "2-digit", "minute": "2-digit"}')
+_DATE_TIME = js.JSON.parse('{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}')
+_FULL = js.JSON.parse('{"dateStyle": "full", "timeStyle": "medium"}')
+
+
+def element(tag: str, cls: str = "", text: str | None = None) -> Any:
+    node = js.document.createElement(tag)
+    if cls:
+        node.className = cls
+    if text is not None:
+        node.textContent = text
+    return node
+
+
+def time_element(iso: str) -> Any:
+    """``<time datetime=ISO>`` showing the viewer's local time (and the date,
+    unless it is today); the full date and time on hover."""
+    node = element("time")
+    node.setAttribute("datetime", iso)
+    date = js.Date.new(iso)
+    if js.Number.isNaN(date.getTime()):
+        node.textContent = iso
+        return node
+    today = js.Date.new().toDateString() == date.toDateString()
+    # None crosses over as undefined, i.e. "the browser's locale".
+    node.textContent = (
+        date.toLocaleTimeString(None, _TIME_ONLY) if today else (date.toLocaleString(None, _DATE_TIME))
+    )
+    node.title = date.toLocaleString(None, _FULL)
+    return node
+
+
+def _file_node(file: File) -> Any:
+    """A shared file: its name as a download link (plain text once expired),
+    size and type, and an inline preview for images the server checked."""
+    box = element("div", "file file--expired" if file.expired else "file")
+    card = element("div", "file__card")
+    badge = element("span", "file__badge", file_badge(file))
+    badge.setAttribute("aria-hidden", "true")
+    card.append(badge)
+    about = element("div", "file__about")
+    if file_downloadable(file):
+        link = element("a", "file__name", file.name)
+        link.href = file.url  # checked to be a path on this origin
+        link.setAttribute("download", file.name)
+        about.append(link)
+    else:
+        about.append(element("span", "file__name", file.name))
+    details = element("p", "file__details", file_details(file))
+    if file.expired:
+        details.append(element("span", "file__expired", wording.FILE_EXPIRED))
+    about.append(details)
+    card.append(about)
+    box.append(card)
+    if file_previewed(file):
+        image = element("img", "file__preview")
+        image.alt = file.name
+        image.setAttribute("loading", "lazy")
+        image.setAttribute("decoding", "async")
+        image.src = file.url
+        box.append(image)
+    return box
+
+
+def _message_node(message: Message, own: bool) -> Any:
+    article = element("article", "message message--own" if own else "message")
+    article.dataset.id = str(message.id)
+    meta = element("header", "message__meta")
+    meta.append(element("span", "message__sender", message.sender))
+    if own:
+        meta.append(element("span", "message__you", wording.YOU))
+    meta.append(time_element(message.time))
+    article.append(meta)
+    if message.text or message.file is None:
+        article.append(element("p", "message__text", message.text))
+    if message.file is not None:
+        article.append(_file_node(message.file))
+    return article
+
+
+def _outgoing_node(item: Outgoing, sender: str) -> Any:
+    """A message of ours the server has not confirmed: pending ("Sending…")
+    or failed ("Not sent", the reason, Retry and Discard)."""
+    state = "failed" if item.failed else "pending"
+    article = element("article", f"message message--own message--{state}")
+    article.dataset.clientId = item.client_id
+    meta = element("header", "message__meta")
+    meta.append(element("span", "message__sender", sender))
+    meta.append(element("span", "message__you", wording.YOU))
+    meta.append(element("span", f"message__state message__state--{state}", item.state_text))
+    article.append(meta)
+    article.append(element("p", "message__text", item.text))
+    if item.failed:
+        problem = element("div", "message__problem")
+        problem.append(element("p", "message__reason", item.failure_text))
+        for action, text, label in (
+            ("retry", wording.RETRY, wording.retry_send_label(item.preview)),
+            ("discard", wording.DISCARD, wording.discard_label(item.preview)),
+        ):
+            button = element("button", "button button--quiet", text)
+            button.type = "button"
+            button.dataset.action = action
+            # The visible word first (voice control), then which message.
+            button.setAttribute("aria-label", label)
+            problem.append(button)
+        article.append(problem)
+    return article
+
+
+def _gap_node(marker: GapMarker) -> Any:
+    line = element("p", "gap", marker.text)
+    line.setAttribute("role", "note")
+    return line
+
+
+def _notice_node(notice: NoticeEntry) -> Any:
+    line = element("p", f"notice notice--{notice.kind}")
+    line.append(element("span", "notice__text", notice.text))
+    line.append(time_element(notice.time))
+    return line
+
+
+Shown = tuple[str, str, Any]  # (entry key, render key, node)
+
+
+class LogView:
+    """The log element (role log, "Messages") and the note shown when it is empty."""
+
+    def __init__(self, log: Any, empty: Any) -> None:
+        self.log = log
+        self.empty = empty
+        # Whether the reader was at the bottom when they last scrolled.
+        self.at_bottom = True
+        self._channel: str | None = None
+        self._owner: str | None = None
+        self._version: int | None = None  # the journal's cursor: drawn up to here
+        self._epoch = -1
+        self._entries: list[Shown] = []
+        self._pending: list[Shown] = []
+
+    def scroll_to_bottom(self) -> None:
+        """Show the newest message."""
+        self.log.scrollTop = self.log.scrollHeight
+        self.at_bottom = True
+
+    def reading_newest(self) -> bool:
+        """Whether the reader is at (or near) the bottom right now."""
+        return should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
+
+    def render(self, state: ChatState) -> None:
+        """Make the log show ``state``'s open channel."""
+        log = state.message_log
+        pending = state.pending_in(state.open_channel)
+        self.log.hidden = state.open_channel is None
+        self.empty.textContent = state.empty_log_text()
+        self.empty.hidden = bool(len(log) or pending)
+        switched = state.open_channel != self._channel
+        # A rename changes which messages are marked as ours: draw all again.
+        same_log = not switched and state.name == self._owner
+        changes = log.changes_since(self._version) if same_log else None
+        pending_keys = [item.render_key for item in pending]
+        pending_changed = pending_keys != [shown[1] for shown in self._pending]
+        if changes == [] and not pending_changed:
+            return
+        # Decide before the DOM changes: was the reader at the bottom?
+        follow = switched or self.reading_newest()
+        if not same_log:
+            self.log.replaceChildren()
+            self._entries, self._pending = [], []
+        if changes is None or len(changes) > len(log):
+            # The journal does not reach back far enough (or replaying it
+            # would cost more than drawing the log): draw every entry,
+            # reusing the nodes of entries that are drawn the same.
+            self._redraw_entries(log.entries, state, reuse=same_log and log.epoch == self._epoch)
+        else:
+            for change in changes:
+                self._apply(change, state)
+        if pending_changed or not same_log:
+            self._render_pending(pending, state)
+        self._version, self._epoch = log.version, log.epoch
+        self._channel = state.open_channel
+        self._owner = state.name
+        if follow:
+            self.scroll_to_bottom()
+
+    def _before(self, index: int) -> Any:
+        """The node that entry ``index`` goes before (``None``: at the end)."""
+        if index < len(self._entries):
+            return self._entries[index][2]
+        return self._pending[0][2] if self._pending else None
+
+    def _place(self, node: Any, before: Any) -> None:
+        if before is None:
+            self.log.append(node)
+        else:
+            self.log.insertBefore(node, before)
+
+    def _apply(self, change: Change, state: ChatState) -> None:
+        """One change of the journal: one node made, replaced or removed."""
+        index, entry = change.index, change.entry
+        if change.kind is ChangeKind.REMOVE:
+            self._entries.pop(index)[2].remove()
+            return
+        assert entry is not None
+        node = self._entry_node(entry, state)
+        shown = (entry_key(entry), render_key(entry), node)
+        if change.kind is ChangeKind.INSERT:
+            self._place(node, self._before(index))
+            self._entries.insert(index, shown)
+        else:
+            self._entries[index][2].replaceWith(node)
+            self._entries[index] = shown
+
+    def _redraw_entries(self, entries: list[LogEntry], state: ChatState, *, reuse: bool) -> None:
+        """Draw ``entries`` in place of the log's nodes (the pending ones stay)."""
+        old = {key: (drawn, node) for key, drawn, node in self._entries} if reuse else {}
+        kept: set[str] = set()
+        drawn = []
+        for entry in entries:
+            key, look = entry_key(entry), render_key(entry)
+            found = old.get(key)
+            if found is not None and found[0] == look:
+                kept.add(key)
+                node = found[1]
+            else:
+                node = self._entry_node(entry, state)
+            drawn.append((key, look, node))
+        for key, _look, node in self._entries:
+            if key not in kept:
+                node.remove()
+        children = self.log.children
+        for index, (_key, _look, node) in enumerate(drawn):
+            # Kept nodes are in order already; new ones go in between.
+            # (Past the end, item() is JS null, which is not None here.)
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        self._entries = drawn
+
+    def _render_pending(self, pending: list[Outgoing], state: ChatState) -> None:
+        """Our messages not confirmed yet, after the log's entries. A node
+        drawn the same is kept where it is, so a focused Retry keeps focus."""
+        old = {key: (look, node) for key, look, node in self._pending}
+        kept: set[str] = set()
+        drawn = []
+        for item in pending:
+            found = old.get(item.key)
+            if found is not None and found[0] == item.render_key:
+                kept.add(item.key)
+                node = found[1]
+            else:
+                node = _outgoing_node(item, state.name or wording.YOU_AS_SENDER)
+            drawn.append((item.key, item.render_key, node))
+        for key, _look, node in self._pending:
+            if key not in kept:
+                node.remove()
+        children = self.log.children
+        for index, (_key, _look, node) in enumerate(drawn, start=len(self._entries)):
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        self._pending = drawn
+
+    @staticmethod
+    def _entry_node(entry: LogEntry, state: ChatState) -> Any:
+        if isinstance(entry, Message):
+            return _message_node(entry, state.is_own(entry))
+        if isinstance(entry, GapMarker):
+            return _gap_node(entry)
+        return _notice_node(entry)
