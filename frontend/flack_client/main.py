@@ -31,8 +31,9 @@ from typing import Any
 from flack.protocol import ChannelRequest, ClaimName, Empty, Event, StartUpload
 from flack_client import storage
 from flack_client.connection import REFUSED_RETRY_SECONDS
+from flack_client.effects import Effects
 from flack_client.net import Socket
-from flack_client.state import ChatState, Effects
+from flack_client.state import ChatState
 from flack_client.uploads import Step, Upload, drive_upload
 from flack_client.uploads_http import Transfer, file_facts
 from flack_client.view import View

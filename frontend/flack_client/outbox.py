@@ -251,10 +251,10 @@ class Outbox:
         # outbox's other entries belong to another tab of this browser.
         self._known = {item.client_id for item in self._items}
 
-    @classmethod
-    def from_wire(cls, stored: object) -> Outbox:
-        """What an earlier visit stored (those messages are this page's now)."""
-        return cls(outbox_from_wire(stored))
+    def load(self, stored: object) -> None:
+        """Take what an earlier visit stored (those messages are this page's now)."""
+        self._items = outbox_from_wire(stored)
+        self._known = {item.client_id for item in self._items}
 
     @property
     def items(self) -> list[Outgoing]:

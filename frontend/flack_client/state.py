@@ -1,12 +1,15 @@
 """``ChatState``: everything the page shows, and every decision about it.
 
 ``main`` feeds it the socket's facts, the server's events and
-acknowledgements, and what the person does, only ever through its methods;
-``view`` draws it. The state composes the client's parts: the connection
-(``connection.Link``), the open channel's log (``log.MessageLog``), the
-outbox and last ids (``outbox``), uploads (``uploads``); sentences come from
-``wording``. What a method cannot do itself (touch storage, the DOM, the
-socket) it returns as ``Effects`` for the glue to carry out.
+acknowledgements (read here through the protocol's shapes), and what the
+person does, only ever through its methods; ``view`` draws it. The state
+composes the client's parts and keeps what ties them together (the one
+alert, the channel list): the connection (``connection.Link``), who we are
+(``identity``), the channel on screen and its log (``channel``, ``log``),
+the outbox and sending (``outbox``, ``sending``), files being shared
+(``sharing``); sentences come from ``wording``. What a method cannot do
+itself (touch storage, the DOM, the socket) it returns as ``Effects`` for the
+glue to carry out.
 
 Plain Python on purpose: it imports under CPython (the unit tests run it
 there) as well as under Pyodide, so it never touches ``js``, ``pyodide`` or
@@ -16,7 +19,6 @@ the DOM.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from flack import protocol
 from flack.protocol import (
@@ -33,68 +35,50 @@ from flack.protocol import (
     Message,
     Named,
     Notice,
-    Sent,
     ServerClosing,
     fold,
 )
 from flack_client import wording
+from flack_client.alert import Alert
 from flack_client.channel import OpenChannel
-from flack_client.checks import check_channel, check_message
+from flack_client.checks import check_channel
 from flack_client.connection import CONNECTION_LABELS, Connection, Link, SocketFacts
+from flack_client.effects import NOTHING, Effects
 from flack_client.entries import LogEntry, NoticeEntry, read_messages
 from flack_client.identity import Identity, claim_refused_by_server
 from flack_client.log import MessageLog
-from flack_client.outbox import (
-    OUTBOX_MAX,
-    LastIds,
-    Outbox,
-    Outgoing,
-    SendDecision,
-    decide_send,
-    new_client_id,
-)
-from flack_client.uploads import Upload, UploadStatus, accepted_upload
+from flack_client.outbox import LastIds, Outbox, Outgoing, SendDecision
+from flack_client.sending import Sending
+from flack_client.sharing import Sharing
+from flack_client.uploads import Upload, UploadStatus
 from flack_client.wording import OFFLINE, TIMEOUT, describe_error
 
 
-@dataclass(frozen=True, slots=True)
-class Effects:
-    """What the glue must do after a state change, besides drawing it."""
-
-    render: bool = True  # something visible changed
-    named: bool = False  # a name claim succeeded
-    save_identity: bool = False  # store ``name`` and ``token``
-    save_channel: str | None = None  # store this as the channel to reopen (and adopt its outbox)
-    forget_channel: bool = False  # store no channel to reopen
-    reopen_channel: bool = False  # named at last: reopen the channel of the last visit
-    clear_composer: bool = False  # the composer's text is on its way
-    focus_composer: bool = False
-    scroll_to_bottom: bool = False
-    flush_outbox: bool = False  # start the send loop
-    reconnect: bool = False  # open the socket again (nobody else will)
-
-
-NOTHING = Effects(render=False)
-
-
-@dataclass
 class ChatState:
-    """Everything the page shows, in one place. Its fields are for reading;
-    only its methods change them."""
+    """Everything the page shows, in one place. What it holds is for reading;
+    only its methods change it."""
 
-    connection: Connection = Connection.LOADING
-    error: str | None = None  # the page's alert
-    _outbox: Outbox = field(default_factory=Outbox)
-    _channels: dict[str, str] = field(default_factory=dict)  # fold -> as shown
-    _sorted: list[str] | None = None  # ``channels``, until the next change
-    _uploads: list[Upload] = field(default_factory=list)
-    _upload_seq: int = 0
-    _identity: Identity = field(default_factory=Identity)
-    _saved_channel: str | None = None  # the channel the last visit left open
-    link: Link = field(default_factory=Link)
-
-    def __post_init__(self) -> None:
+    def __init__(self, *, connection: Connection = Connection.LOADING, error: str | None = None) -> None:
+        self.connection = connection
+        self.link = Link()
+        self._alert = Alert(error)
+        self._identity = Identity()
+        self._outbox = Outbox()
         self._channel = OpenChannel(self._deliver)
+        self._sharing = Sharing(self._alert, self.add_message)
+        self._sending = Sending(self._alert, self._outbox, self.add_message, self.is_open)
+        self._channels: dict[str, str] = {}  # fold -> as shown
+        self._sorted: list[str] | None = None  # ``channels``, until the next change
+        self._saved_channel: str | None = None  # the channel the last visit left open
+
+    @property
+    def error(self) -> str | None:
+        """The page's alert (``alert.Alert``)."""
+        return self._alert.text
+
+    @error.setter
+    def error(self, text: str | None) -> None:
+        self._alert.show(text)
 
     def load_saved(
         self,
@@ -107,7 +91,7 @@ class ChatState:
     ) -> None:
         """Take what an earlier visit stored (the ``to_wire`` shapes)."""
         self._channel.last_ids = LastIds.from_wire(last_ids)
-        self._outbox = Outbox.from_wire(outbox)
+        self._outbox.load(outbox)
         self._identity.saved_name, self._identity.saved_token = name, token
         self._saved_channel = channel
 
@@ -466,33 +450,14 @@ class ChatState:
         return self._outbox.adopt(stored, channel)
 
     def compose(self, raw: str) -> Effects:
-        """Enter or "Send" in the composer: the message shows at once as
-        pending and goes out through the outbox (now, or once reconnected).
-        Blank input does nothing; a mistake or a full outbox is an alert."""
-        if self.open_channel is None:
-            return NOTHING
-        checked = check_message(raw)
-        if checked.error:
-            self.error = checked.error
-            return Effects()
-        if checked.value is None:
-            return NOTHING
-        if self.queue_message(checked.value) is None:
-            return Effects()  # the outbox is full: the alert says so
-        return Effects(clear_composer=True, scroll_to_bottom=True, flush_outbox=True)
+        """Enter or "Send" in the composer (``Sending.compose``)."""
+        return self._sending.compose(self.open_channel, raw)
 
     def queue_message(self, text: str, client_id: str | None = None) -> Outgoing | None:
-        """The person sent ``text`` (already checked) in the open channel: it
-        joins the outbox and shows as pending. ``None`` (and an alert) if no
-        channel is open or too many messages are waiting already."""
-        if self.open_channel is None:
-            return None
-        if self._outbox.full:
-            self.error = wording.outbox_full_text(OUTBOX_MAX)
-            return None
-        item = Outgoing(client_id or new_client_id(), self.open_channel, text)
-        self._outbox.add(item)
-        return item
+        """``text`` (already checked) waits in the outbox for the open channel;
+        ``None`` (and an alert) if no channel is open or the outbox is full."""
+        channel = self.open_channel
+        return None if channel is None else self._sending.queue(channel, text, client_id)
 
     @property
     def live(self) -> bool:
@@ -509,138 +474,55 @@ class ChatState:
         return self._outbox.next_queued(self.open_channel)
 
     def send_answered(self, client_id: str, ack: Ack, *, dropped: bool = False) -> SendDecision:
-        """The answer to sending the outbox's ``client_id`` (``dropped``: the
-        connection it went over is gone). Success: the message takes the
-        pending one's place (it may have arrived as an event already). See
-        ``outbox.decide_send`` for the rest."""
-        item = self._outbox.get(client_id)
-        if ack.ok:
-            sent = protocol.read(Sent, ack.data)
-            if sent is not None:
-                self.add_message(sent.message)
-            # Gone from the outbox even if the message is not shown here
-            # (another channel was opened meanwhile).
-            self._outbox.remove(client_id)
-            # A successful send clears the alert (a rate limit, a refusal …).
-            self.error = None
-            # The item may have left already (its message came as an event first).
-            channel = item.channel if item is not None else sent.message.channel if sent else None
-            return SendDecision(scroll=channel is not None and self.is_open(channel))
-        if item is None:  # discarded meanwhile
-            return SendDecision()
-        decision = decide_send(item, ack, dropped=dropped)
-        if ack.code == ErrorCode.RATE_LIMITED:
-            # Say why it waits; it is sent by itself once the server allows.
-            self.error = describe_error(ack.code, ack.message)
-        elif item.failed:
-            # Announced (the log only shows it); Retry or Discard clears it.
-            self.error = item.alert_text
-        return decision
+        """The answer to sending ``client_id`` (``Sending.answered``)."""
+        return self._sending.answered(client_id, ack, dropped=dropped)
 
     def retry_send(self, client_id: str) -> bool:
-        """ "Retry" on a message that was not sent: queued again, at the end
-        (it goes after whatever is waiting already)."""
-        item = self._outbox.get(client_id)
-        if item is None or not item.failed:
-            return False
-        self._clear_alert(item.alert_text)
-        self._outbox.requeue(item)
-        return True
+        """ "Retry" on a message that was not sent (``Sending.retry``)."""
+        return self._sending.retry(client_id)
 
     def discard_send(self, client_id: str) -> bool:
-        """ "Discard" on a message that was not sent: forget it."""
-        item = self._outbox.get(client_id)
-        if item is None or not item.failed:
-            return False
-        self._clear_alert(item.alert_text)
-        self._outbox.remove(client_id)
-        return True
+        """ "Discard" on a message that was not sent (``Sending.discard``)."""
+        return self._sending.discard(client_id)
 
     def channel_gone(self, channel: str) -> None:
-        """The server has no ``channel`` (any more): what waits to be sent
-        there never can be. Marked "Not sent", should it be shown again."""
-        self._outbox.fail_channel(channel, describe_error(ErrorCode.NO_SUCH_CHANNEL))
+        """The server has no ``channel``: what waits for it is "Not sent"."""
+        self._sending.channel_gone(channel)
 
-    # uploads --------------------------------------------------------------------
-
-    def share_target(self) -> str | None:
-        """Files picked or dropped: the channel they go to, or ``None`` (and
-        an alert) when no channel is open."""
-        if self.open_channel is None:
-            self.error = self.drop_hint + "."
-            return None
-        self.error = None
-        return self.open_channel
-
-    def upload_started(self, channel: str, name: str, size: int, kind: str, ack: Ack) -> Upload | None:
-        """The answer to announcing a file: its upload row, or ``None`` and
-        an alert (e.g. a file over the limit, refused before any byte went)."""
-        info = accepted_upload(ack.data, size) if ack.ok else None
-        if info is None:
-            code, message = (ack.code, ack.message) if not ack.ok else (BAD_REPLY, "")
-            self.error = wording.share_refused_text(name, code, message)
-            return None
-        return self.add_upload(channel, name, kind, info)
-
-    def add_upload(self, channel: str, name: str, kind: str, info: protocol.Upload) -> Upload:
-        """Start showing an upload the server accepted."""
-        self._upload_seq += 1
-        upload = Upload.begin(self._upload_seq, channel, name, kind, info)
-        self._uploads.append(upload)
-        return upload
-
-    def upload(self, key: str) -> Upload | None:
-        """The upload with ``key``, if it is still shown."""
-        return next((u for u in self._uploads if u.key == key), None)
-
-    def remove_upload(self, key: str) -> bool:
-        """Stop showing an upload (done, cancelled or dismissed)."""
-        before = len(self._uploads)
-        self._uploads = [u for u in self._uploads if u.key != key]
-        return len(self._uploads) != before
+    # sharing files ----------------------------------------------------------------
 
     @property
     def uploads(self) -> list[Upload]:
         """Uploads in progress or failed, oldest first (whatever their channel)."""
-        return list(self._uploads)
+        return self._sharing.rows
+
+    def share_target(self) -> str | None:
+        """Files picked or dropped: the channel they go to, or ``None`` (and
+        an alert) when no channel is open."""
+        return self._sharing.target(self.open_channel)
+
+    def upload_started(self, channel: str, name: str, size: int, kind: str, ack: Ack) -> Upload | None:
+        """The answer to announcing a file: its row, or ``None`` and an alert."""
+        return self._sharing.started(channel, name, size, kind, ack)
+
+    def add_upload(self, channel: str, name: str, kind: str, info: protocol.Upload) -> Upload:
+        """Start showing an upload the server accepted."""
+        return self._sharing.add(channel, name, kind, info)
 
     def cancel_upload(self, key: str) -> Upload | None:
-        """ "Cancel" (while uploading) or "Dismiss" (once failed): the row
-        goes, and so does the alert about it. Returns the upload if the glue
-        has something to stop: abort the request in flight and ``DELETE``
-        what arrived."""
-        upload = self.upload(key)
-        if upload is None:
-            return None
-        if upload.failed:
-            self._clear_alert(upload.failure_text)
-        self.remove_upload(key)
-        return upload if upload.cancel() else None
+        """ "Cancel" or "Dismiss": the upload the glue must stop, if any (``Sharing.cancel``)."""
+        return self._sharing.cancel(key)
 
     def retry_upload(self, key: str) -> Upload | None:
-        """ "Retry" on a failed upload: the upload to drive on from
-        ``Step.CHECK``, or ``None`` if retrying cannot help."""
-        upload = self.upload(key)
-        if upload is None or not upload.can_retry:
-            return None
-        self._clear_alert(upload.failure_text)
-        upload.retry()
-        return upload
+        """ "Retry": the upload to drive on, if retrying can help (``Sharing.retry``)."""
+        return self._sharing.retry(key)
 
     def finish_upload(self, upload: Upload) -> Effects:
-        """The upload loop ended. Done: the row goes and the file message
-        joins the log (it also arrives as a ``message`` event; it is shown
-        once). Failed: the alert says why and the row stays, offering
-        Retry/Dismiss. Cancelled: nothing more to show."""
-        if upload.status is UploadStatus.DONE:
-            self.remove_upload(upload.key)
-            if upload.message is not None:
-                self.add_message(upload.message)
-            return Effects(scroll_to_bottom=self.is_open(upload.channel))
-        if upload.failed:
-            self.error = upload.failure_text
-            return Effects()
-        return NOTHING
+        """The upload loop ended (``Sharing.finished``); a file that landed in
+        the channel on screen is scrolled to."""
+        if not self._sharing.finished(upload):
+            return NOTHING
+        return Effects(scroll_to_bottom=upload.status is UploadStatus.DONE and self.is_open(upload.channel))
 
     # alerts ---------------------------------------------------------------------------
 
@@ -656,11 +538,6 @@ class ChatState:
         """The client itself failed (a bug, logged for developers): say
         something to people instead of failing silently."""
         self.error = describe_error(wording.CLIENT_BUG)
-
-    def _clear_alert(self, text: str) -> None:
-        """Clear the alert if it is still ``text`` (not a newer one)."""
-        if self.error == text:
-            self.error = None
 
     # what to show -------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 The token is the secret that gets the same person their name back, so it is
 stored next to the name; the open channel is stored so a return visit reopens
 it. Next to it: the last message id seen per channel and the outbox (messages
-sent but not confirmed yet), both as JSON in the shapes ``state`` defines, so
+sent but not confirmed yet), both as JSON in the shapes ``outbox`` defines, so
 that a reload loses no message. Storage can be unavailable (private windows, disabled cookies): then the
 client simply forgets, it never fails.
 """

@@ -11,8 +11,9 @@ import pytest
 from flack import protocol
 from flack.protocol import BAD_REPLY, Ack, ClaimName, ErrorCode, Event, JoinChannel, Message
 from flack_client.connection import Connection, SocketFacts
+from flack_client.effects import NOTHING, Effects
 from flack_client.outbox import OUTBOX_MAX, SendStatus
-from flack_client.state import NOTHING, ChatState, Effects
+from flack_client.state import ChatState
 from flack_client.wording import (
     CLIENT_BUG,
     GENERIC_ERROR,

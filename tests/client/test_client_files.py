@@ -9,6 +9,7 @@ import pytest
 
 from flack import protocol
 from flack.protocol import BAD_REPLY, Ack, ErrorCode, File, Message, is_local_url
+from flack_client.alert import Alert
 from flack_client.entries import (
     entry_key,
     file_badge,
@@ -18,6 +19,7 @@ from flack_client.entries import (
     file_previewed,
     render_key,
 )
+from flack_client.sharing import Sharing
 from flack_client.state import ChatState
 from flack_client.uploads import (
     RETRY_DELAYS,
@@ -812,10 +814,15 @@ class TestChatStateUploads:
         second = state.add_upload("general", "b.bin", "", info())
         assert first.key != second.key
         assert state.uploads == [first, second]
-        assert state.upload(second.key) is second
-        assert state.remove_upload(first.key)
-        assert not state.remove_upload(first.key)
-        assert state.uploads == [second] and state.upload(first.key) is None
+        sharing = Sharing(Alert(), lambda _message: None)
+        first, second = (
+            sharing.add("general", "a.bin", "", info()),
+            sharing.add("general", "b.bin", "", info()),
+        )
+        assert sharing.get(second.key) is second
+        assert sharing.remove(first.key)
+        assert not sharing.remove(first.key)
+        assert sharing.rows == [second] and sharing.get(first.key) is None
 
     def test_done_removes_the_row_and_shows_the_message_once(self) -> None:
         state = opened()

@@ -1,0 +1,114 @@
+"""Files being shared from this page: their rows, and what each answer and
+click means for them.
+
+A row appears once the server accepted the announcement (``start_upload``)
+and goes when the file is in the channel, or when the person cancels or
+dismisses it; a failed one stays, offering Retry and Dismiss. The bytes are
+moved by ``uploads.drive_upload``; this module decides what people see.
+Plain Python: the tests run it under CPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flack import protocol
+from flack.protocol import BAD_REPLY, Ack, Message
+from flack_client import wording
+from flack_client.alert import Alert
+from flack_client.uploads import Upload, UploadStatus, accepted_upload
+
+
+class Sharing:
+    """The upload rows of this page, oldest first (whatever their channel).
+
+    ``show(message)`` puts a finished file's message in the log (it also
+    arrives as a ``message`` event; the log shows it once).
+    """
+
+    def __init__(self, alert: Alert, show: Callable[[Message], object]) -> None:
+        self._alert = alert
+        self._show = show
+        self._rows: list[Upload] = []
+        self._seq = 0
+
+    @property
+    def rows(self) -> list[Upload]:
+        """Uploads in progress or failed (a copy)."""
+        return list(self._rows)
+
+    def get(self, key: str) -> Upload | None:
+        """The upload with ``key``, if it is still shown."""
+        return next((u for u in self._rows if u.key == key), None)
+
+    def add(self, channel: str, name: str, kind: str, info: protocol.Upload) -> Upload:
+        """Start showing an upload the server accepted."""
+        self._seq += 1
+        upload = Upload.begin(self._seq, channel, name, kind, info)
+        self._rows.append(upload)
+        return upload
+
+    def remove(self, key: str) -> bool:
+        """Stop showing an upload (done, cancelled or dismissed)."""
+        before = len(self._rows)
+        self._rows = [u for u in self._rows if u.key != key]
+        return len(self._rows) != before
+
+    # what happens --------------------------------------------------------------------
+
+    def target(self, channel: str | None) -> str | None:
+        """Files picked or dropped with ``channel`` open: where they go, or
+        ``None`` (and the alert says to open a channel)."""
+        if channel is None:
+            self._alert.show(wording.drop_hint(None) + ".")
+            return None
+        self._alert.clear()
+        return channel
+
+    def started(self, channel: str, name: str, size: int, kind: str, ack: Ack) -> Upload | None:
+        """The answer to announcing a file of ``size`` bytes: its row, or
+        ``None`` and an alert (e.g. a file over the limit, refused before any
+        byte went; or an answer for another size, which could only fail)."""
+        info = accepted_upload(ack.data, size) if ack.ok else None
+        if info is None:
+            code, message = (ack.code, ack.message) if not ack.ok else (BAD_REPLY, "")
+            self._alert.show(wording.share_refused_text(name, code, message))
+            return None
+        return self.add(channel, name, kind, info)
+
+    def cancel(self, key: str) -> Upload | None:
+        """ "Cancel" (while uploading) or "Dismiss" (once failed): the row
+        goes, and so does the alert about it. Returns the upload if the glue
+        has something to stop: abort the request in flight and ``DELETE``
+        what arrived."""
+        upload = self.get(key)
+        if upload is None:
+            return None
+        if upload.failed:
+            self._alert.clear_if(upload.failure_text)
+        self.remove(key)
+        return upload if upload.cancel() else None
+
+    def retry(self, key: str) -> Upload | None:
+        """ "Retry" on a failed upload: the upload to drive on from
+        ``Step.CHECK``, or ``None`` if retrying cannot help."""
+        upload = self.get(key)
+        if upload is None or not upload.can_retry:
+            return None
+        self._alert.clear_if(upload.failure_text)
+        upload.retry()
+        return upload
+
+    def finished(self, upload: Upload) -> bool:
+        """The upload loop ended. Done: the row goes and the file message
+        joins the log. Failed: the alert says why and the row stays, offering
+        Retry/Dismiss. ``True`` if something visible changed."""
+        if upload.status is UploadStatus.DONE:
+            self.remove(upload.key)
+            if upload.message is not None:
+                self._show(upload.message)
+            return True
+        if upload.failed:
+            self._alert.show(upload.failure_text)
+            return True
+        return False
