@@ -23,7 +23,8 @@ from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
-from flack.transport import fanout, files, http, sockets
+from flack.transport import fanout, files, http, sockets, uvicorn_direct
+from flack.transport.manager import FanoutManager
 
 log = logging.getLogger("flack")
 _app_numbers = itertools.count(1)
@@ -62,16 +63,20 @@ def create_app(settings: Settings) -> Sanic:
         max_file_bytes=int(settings.max_file_mb * MB),
         total_bytes=int(settings.files_total_mb * MB),
     )
+    # Fan-out goes through our client manager (transport/manager.py): one
+    # packet for all recipients, no task each, direct writes under uvicorn.
+    manager = FanoutManager()
     # Browsers may open the socket only from the page's own origin (or one
     # configured); clients without an Origin header, such as python-socketio,
     # are allowed. This stops cross-site WebSocket hijacking.
     sio = socketio.AsyncServer(
+        client_manager=manager,
         async_mode=settings.integration,
         cors_allowed_origins=sockets.origin_policy(origins_of(settings)),
         max_http_buffer_size=SOCKET_PAYLOAD_MAX,
     )
     app.ctx.sio = sio
-    batcher = app.ctx.batcher = fanout.Batcher(sio, settings.batch_ms / 1000)
+    batcher = app.ctx.batcher = fanout.Batcher(manager, settings.batch_ms / 1000)
     sio.register_namespace(
         sockets.ChatNamespace(chat, sharing, batcher, shutting_down=lambda: bool(app.ctx.closing))
     )
@@ -81,7 +86,9 @@ def create_app(settings: Settings) -> Sanic:
         sio.attach(app)
     else:
         app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
-        fanout.install_direct_writes(sio)
+    # Direct writes under the ASGI integration served by uvicorn_config();
+    # the queue only under Sanic's.
+    manager.use_direct_writes()
 
     def save() -> None:
         if state_file is not None:
@@ -95,7 +102,14 @@ def create_app(settings: Settings) -> Sanic:
     async def start_janitor(app: Sanic, _: Any = None) -> None:
         loop = asyncio.get_running_loop()
         app.ctx.janitor = loop.create_task(_janitor(chat, sharing))
-        app.ctx.reaper = loop.create_task(_reap_every(1.0, app.ctx.sio))
+        app.ctx.reaper = loop.create_task(_reap_every(1.0, manager))
+        if manager.path.direct:
+            log.info("fan-out: %s", manager.describe())
+        else:
+            # Correct, but the slower path: say so louder under ASGI, where
+            # direct writes were expected.
+            level = logging.INFO if settings.integration == "sanic" else logging.WARNING
+            log.log(level, "fan-out: %s", manager.describe())
         if state_file is not None:
             app.ctx.saver = loop.create_task(_save_every(settings.state_interval, save))
 
@@ -122,8 +136,9 @@ async def closing(app: Sanic) -> None:
     app.ctx.closing = True
     try:
         app.ctx.batcher.close()  # what a busy channel holds goes first
-        told = fanout.broadcast(
-            app.ctx.sio,
+        # This server's connections only (deliver, not broadcast: with a
+        # multi-server manager the others are not shutting down).
+        told = app.ctx.sio.manager.deliver(
             Event.SERVER_CLOSING,
             ServerClosing("The server is restarting; reconnecting shortly.").to_wire(),
             None,
@@ -132,7 +147,7 @@ async def closing(app: Sanic) -> None:
         # Give each connection's writer a moment (at most 1 s) to send it
         # before the server starts closing connections.
         for _ in range(100):
-            if all(socket.queue.empty() for socket in list(app.ctx.sio.eio.sockets.values())):
+            if app.ctx.sio.manager.all_sent():
                 break
             await asyncio.sleep(0.01)
     except Exception as error:  # telling is a courtesy; saving is what matters
@@ -150,13 +165,13 @@ async def _save_every(interval: float, save: Callable[[], None]) -> None:
             log.exception("saving the state failed")
 
 
-async def _reap_every(interval: float, sio: socketio.AsyncServer) -> None:
+async def _reap_every(interval: float, manager: FanoutManager) -> None:
     # Dead connections are reaped by engine.io's ping timeout; this catches
     # live ones that stopped reading.
     while True:
         await asyncio.sleep(interval)
         try:
-            await sockets.reap_slow_readers(sio)
+            await manager.reap_slow_readers()
         except Exception:
             log.exception("reaping slow readers failed")
 
@@ -246,6 +261,10 @@ def uvicorn_config(app: Sanic, settings: Settings) -> Any:
         log_level=settings.log_level.lower(),
         access_log=False,
         lifespan="on",
+        # Explicit, not "auto": the fan-out's direct writes are written against
+        # this implementation (transport/uvicorn_direct.py); any other one works,
+        # through the slower queue.
+        ws=uvicorn_direct.UVICORN_WS,
         # Open websockets must not hold the exit: clients reconnect anyway.
         timeout_graceful_shutdown=2,
     )

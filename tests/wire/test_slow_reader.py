@@ -86,7 +86,7 @@ def test_queued_bytes_counts_packets_and_skips_the_stop_sign() -> None:
 
     from engineio import packet
 
-    from flack.transport.sockets import queued_bytes
+    from flack.transport.uvicorn_direct import queued_bytes
 
     queue: asyncio.Queue[object] = asyncio.Queue()
     for item in (packet.Packet(packet.MESSAGE, "x" * 10), packet.Packet(packet.MESSAGE, b"yy"), None):

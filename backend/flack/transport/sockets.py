@@ -73,48 +73,6 @@ def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any
     return check
 
 
-# What may wait for one client that does not read. A healthy client drains
-# its queue within milliseconds; past either bound it is cut off (and its
-# queue freed) rather than let it grow server memory without bound. Bytes
-# matter as well as packets: a busy channel's batch is one packet.
-MAX_QUEUED_PACKETS = 1000
-MAX_QUEUED_BYTES = 4 * 1024 * 1024
-# Below this many packets the bytes are not even counted (cheap to check).
-_COUNT_BYTES_FROM = 16
-
-
-def queued_bytes(socket: Any) -> int:
-    """Bytes of the encoded packets in an Engine.IO socket's outgoing queue."""
-    # asyncio.Queue keeps its items in a deque; reading it changes nothing.
-    # A closing socket's queue also holds None, the writer's stop sign.
-    data = (getattr(p, "data", None) for p in socket.queue._queue)
-    return sum(len(d) for d in data if isinstance(d, str | bytes))
-
-
-async def reap_slow_readers(
-    sio: socketio.AsyncServer,
-    max_queued: int = MAX_QUEUED_PACKETS,
-    max_bytes: int = MAX_QUEUED_BYTES,
-) -> int:
-    """Disconnect clients with more than ``max_queued`` packets or
-    ``max_bytes`` bytes waiting to be sent to them."""
-    reaped = 0
-    for socket in list(sio.eio.sockets.values()):
-        waiting = socket.queue.qsize()
-        if socket.closed or waiting <= _COUNT_BYTES_FROM:
-            continue
-        if waiting <= max_queued and queued_bytes(socket) <= max_bytes:
-            continue
-        reaped += 1
-        log.warning("disconnecting a client that stopped reading (%d packets queued)", socket.queue.qsize())
-        # Drop what it will never read, then close without sending more.
-        while not socket.queue.empty():
-            socket.queue.get_nowait()
-            socket.queue.task_done()
-        await socket.close(wait=False, abort=True)
-    return reaped
-
-
 def client_address(environ: dict[str, Any]) -> str:
     """The peer's IP address (python-engineio's ``REMOTE_ADDR`` is a placeholder)."""
     scope = environ.get("asgi.scope")
