@@ -42,22 +42,43 @@ async def until(check, seconds: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
+async def barrier(sender: Peer, channel: str, *receivers: Peer) -> int:
+    """Send one more message and wait until every receiver has it; its id.
+
+    Each connection gets its frames in order, so once this has arrived,
+    everything sent or held before it has too: a test may then assert that
+    something did *not* arrive (a repeat, an extra frame) without guessing a
+    sleep long enough for it.
+    """
+    sent = await sender.ok("send_message", {"channel": channel, "text": "barrier"})
+    last = sent["message"]["id"]
+    for peer in receivers:
+        await peer.wait_for("message", lambda data: data["message"]["id"] == last)
+    return int(last)
+
+
+def live_ids(peer: Peer, before: int) -> list[int]:
+    """Ids of the chat messages ``peer`` received, up to the barrier ``before``."""
+    return [data["message"]["id"] for data in peer.events("message") if data["message"]["id"] < before]
+
+
 async def test_a_quiet_channel_sends_a_message_on_its_own(peers) -> None:
     channel, (alice, bob) = await channel_with(peers, 2)
     await alice.ok("send_message", {"channel": channel, "text": "hello"})
     await until(lambda: message_frames(bob))
     [(event, data)] = message_frames(bob)
     assert event == "message" and data["message"]["text"] == "hello"
+    await barrier(alice, channel, bob)  # and it came once
+    assert [d["message"]["text"] for d in bob.events("message")] == ["hello", "barrier"]
 
 
 async def test_a_burst_arrives_batched_complete_and_in_order(peers) -> None:
     channel, (alice, bob, carol) = await channel_with(peers, 3)
     ids = await burst(alice, channel)
+    last = await barrier(alice, channel, alice, bob, carol)
     for peer in (alice, bob, carol):
-        await until(lambda peer=peer: len(peer.events("message")) >= BURST)
-        got = [data["message"]["id"] for data in peer.events("message")]
-        assert got == ids  # each once, oldest first
-        frames = message_frames(peer)
+        assert live_ids(peer, last) == ids  # each once, oldest first
+        frames = [(e, d) for e, d in message_frames(peer) if e == "messages" or d["message"]["id"] != last]
         batches = [data["messages"] for event, data in frames if event == "messages"]
         # Fewer frames than messages: at least one frame carried several.
         assert batches and len(frames) < BURST
@@ -72,10 +93,10 @@ async def test_a_newcomer_gets_held_messages_once_and_notices_keep_their_place(p
     dave = await (await peers()).named(unique("dave"))
     joined = await dave.ok("join_channel", {"channel": channel})
     ids = await sending
-    await until(lambda: len(bob.events("message")) >= BURST)
+    # Anything still held for dave arrives before this does.
+    last = await barrier(alice, channel, bob, dave)
     history = [m["id"] for m in joined["messages"]]
-    await asyncio.sleep(0.05)  # anything still held would have gone out by now
-    live = [data["message"]["id"] for data in dave.events("message")]
+    live = live_ids(dave, last)
     # History and live delivery together: every message after the join, none twice.
     assert not set(history) & set(live)
     assert sorted(set(history) | set(live)) == [i for i in ids if i >= min(history + live)]
@@ -101,9 +122,9 @@ async def test_batching_can_be_turned_off(unbatched_url: str) -> None:
         for peer in (alice, bob):
             await peer.ok("join_channel", {"channel": channel})
         ids = await burst(alice, channel)
-        await until(lambda: len(bob.events("message")) >= BURST)
-        assert [event for event, _ in message_frames(bob)] == ["message"] * BURST
-        assert [data["message"]["id"] for data in bob.events("message")] == ids
+        last = await barrier(alice, channel, bob)
+        assert [event for event, _ in message_frames(bob)] == ["message"] * (BURST + 1)
+        assert live_ids(bob, last) == ids
     finally:
         for peer in (alice, bob):
             await peer.sio.disconnect()
@@ -129,9 +150,10 @@ async def test_a_client_without_compression_gets_the_shared_frames_intact(server
             frame = await ws.receive_str(timeout=5)
             acks += frame.startswith("43")
         ids = await burst(alice, channel)
+        last = await barrier(alice, channel, alice)
         got: list[int] = []
         async with asyncio.timeout(5):
-            while len(got) < BURST:
+            while last not in got:
                 frame = await ws.receive_str()
                 if frame == "2":  # Engine.IO ping
                     await ws.send_str("3")
@@ -139,4 +161,4 @@ async def test_a_client_without_compression_gets_the_shared_frames_intact(server
                 assert frame.startswith("42"), frame
                 event, data = json.loads(frame[2:])
                 got += [m["id"] for m in data["messages"]] if event == "messages" else [data["message"]["id"]]
-        assert got == ids
+        assert got == [*ids, last]  # each once, in order, and nothing else
