@@ -174,7 +174,10 @@ async def test_chunked_upload_reaches_the_channel_and_downloads_exactly(peers, h
 
     live = await watcher.wait_for("message", lambda d: d["message"]["id"] == message["id"])
     assert live["message"] == message
-    await asyncio.sleep(0.2)
+    # Barrier: every connection is told of a new channel, after what was sent before it.
+    barrier = unique("after-upload-")
+    await sharer.ok("create_channel", {"channel": barrier})
+    await elsewhere.wait_for("channel_created", lambda d: d["channel"]["name"] == barrier)
     assert all(d["message"]["channel"] != channel for d in elsewhere.events("message"))
 
     async with http.get(shared["url"]) as response:
@@ -217,7 +220,9 @@ async def test_a_lost_final_reply_is_answered_again(peers, http) -> None:
         }
     status, again = await put(http, upload["url"], 5, b"")
     assert status == 200 and again["data"]["complete"] is True and again["data"]["message"] == message
-    await asyncio.sleep(0.2)
+    # Barrier: a later message in the channel arrives after a second post would have.
+    await peer.ok("send_message", {"channel": channel, "text": "after the resend"})
+    await peer.wait_for("message", lambda d: d["message"]["text"] == "after the resend")
     shared = [d for d in peer.events("message") if d["message"]["file"]]
     assert len(shared) == 1  # posted once
 
@@ -348,6 +353,9 @@ async def test_cancel_deletes_the_upload(peers, http) -> None:
         assert response.status == 404
     async with http.delete(upload["url"]) as response:
         assert response.status == 404
+    # Barrier: a later message in the channel arrives after a file message would have.
+    await peer.ok("send_message", {"channel": channel, "text": "after the cancel"})
+    await peer.wait_for("message", lambda d: d["message"]["text"] == "after the cancel")
     assert not [d for d in peer.events("message") if d["message"]["file"]]
 
 
@@ -481,6 +489,10 @@ async def test_storage_bound_evicts_the_oldest_files_first(small_server) -> None
             for kept in (second, third):
                 async with http.get(kept["file"]["url"]) as response:
                     assert response.status == 200
+            # Barrier: only the oldest expired (a later message comes after any other expiry).
+            await peer.ok("send_message", {"channel": channel, "text": "after the third"})
+            await watcher.wait_for("message", lambda d: d["message"]["text"] == "after the third")
+            assert watcher.events("file_expired") == [gone]
             history = (await watcher.ok("join_channel", {"channel": channel}))["messages"]
             by_id = {m["id"]: m for m in history}
             assert by_id[first["id"]]["file"]["expired"] is True
