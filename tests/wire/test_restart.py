@@ -101,19 +101,28 @@ async def test_restart_drill_50_clients_lose_nothing_and_duplicate_nothing(tmp_p
             resumed = [c.resumed_at[-1] - down_at for c in clients]
             assert all(c.told == 1 for c in clients)
             assert max(resumed) < 10, max(resumed)
-            # Live delivery of the last round: give it a bounded moment.
-            for _ in range(50):
-                if all(len(c.seen) >= len(sent[c.channel]) for c in clients):
-                    break
-                await asyncio.sleep(0.1)
             observer = await (await Peer(url).connect()).named(unique("observer"))
             for channel in channels:
                 history = (await observer.ok("join_channel", {"channel": channel}))["messages"]
                 ids = [m["client_id"] for m in history]
                 assert len(ids) == len(set(ids)), "a message was stored twice"
                 assert set(ids) == sent[channel], "a message went missing"
+                # Barrier: one more message, live after everything sent to this channel.
+                payload = {"channel": channel, "text": "last", "client_id": f"barrier-{channel}"}
+                await observer.ok("send_message", payload)
+
+            def barrier_seen(client: ResumingClient) -> bool:
+                return any(m["client_id"] == f"barrier-{client.channel}" for m in client.seen.values())
+
+            for _ in range(100):  # bounded: the barrier's live delivery
+                if all(barrier_seen(c) for c in clients):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the last message did not reach every client")
             for client in clients:
                 got = [m["client_id"] for m in client.seen.values()]
+                got.remove(f"barrier-{client.channel}")
                 assert sorted(got) == sorted(sent[client.channel]), client.name  # 0 missing, 0 duplicated
                 assert client.gaps == 0
             await observer.sio.disconnect()
@@ -136,6 +145,10 @@ async def test_shutdown_with_hundreds_of_connections_is_prompt() -> None:
         await ws.receive_str(timeout=10)
         await ws.send_str("420" + json.dumps(["claim_name", {"name": f"crowd{n}"}]))
         await ws.send_str("421" + json.dumps(["join_channel", {"channel": "crowd"}]))
+        async with asyncio.timeout(20):  # its join's ack, after others' notices and its claim's ack
+            while not (frame := await ws.receive_str()).startswith("431"):
+                pass
+        assert json.loads(frame[3:])[0]["ok"] is True, frame
         return ws
 
     with server_process({"FLACK_LOG_LEVEL": "warning"}) as (url, process):
@@ -145,7 +158,7 @@ async def test_shutdown_with_hundreds_of_connections_is_prompt() -> None:
             sockets = []
             for batch in range(0, 600, 50):
                 sockets += await asyncio.gather(*(join(session, url, n) for n in range(batch, batch + 50)))
-            await asyncio.sleep(1)
+            # All 600 are in the channel (each saw its join acknowledged).
             process.send_signal(signal.SIGTERM)
             returncode = await asyncio.to_thread(process.wait, 5)
             assert returncode == 0
