@@ -7,7 +7,12 @@ that was open — on a reconnect with ``since``, so only what was missed comes
 back. ``<body data-ready="true">`` is set once the first session has finished
 (or the name dialog is waiting for a name).
 
-Sending goes through the outbox (``state``): a message shows at once as
+Every decision is the state's (``ChatState``): this module hands it the
+socket's facts, events and acknowledgements, calls its methods for what the
+person does, and carries out the ``Effects`` they return (store, draw, focus,
+scroll, send). It never sets a field of the state itself.
+
+Sending goes through the outbox (``sending``): a message shows at once as
 pending and one loop sends the outbox in order, with each message's
 ``client_id``, whenever this connection is in the message's channel; it is
 restarted by every successful join. Last ids and the outbox are written to
