@@ -17,7 +17,8 @@ from flack_client.wording import describe_error
 
 
 class Connection(Enum):
-    """Where the socket stands, as far as the person in front of it cares."""
+    """Where the socket stands, as far as the person in front of it cares
+    (its words: ``wording.STATUS_WORDS``, by value)."""
 
     LOADING = "loading"
     CONNECTING = "connecting"
@@ -25,14 +26,6 @@ class Connection(Enum):
     RECONNECTING = "reconnecting"
     OFFLINE = "offline"
 
-
-CONNECTION_LABELS: Final[dict[Connection, str]] = {
-    Connection.LOADING: "Loading…",
-    Connection.CONNECTING: "Connecting…",
-    Connection.CONNECTED: "Connected",
-    Connection.RECONNECTING: "Reconnecting…",
-    Connection.OFFLINE: "Offline",
-}
 
 # Seconds before connecting again after the server refused the connection.
 REFUSED_RETRY_SECONDS: Final = 5

@@ -42,7 +42,7 @@ from flack_client import wording
 from flack_client.alert import Alert
 from flack_client.channel import OpenChannel
 from flack_client.checks import check_channel
-from flack_client.connection import CONNECTION_LABELS, Connection, Link, SocketFacts
+from flack_client.connection import Connection, Link, SocketFacts
 from flack_client.effects import NOTHING, Effects
 from flack_client.entries import LogEntry, NoticeEntry, read_messages
 from flack_client.identity import Identity, claim_refused_by_server
@@ -544,7 +544,7 @@ class ChatState:
     @property
     def connection_label(self) -> str:
         """The words in the status area."""
-        return CONNECTION_LABELS[self.connection]
+        return wording.STATUS_WORDS[self.connection.value]
 
     @property
     def can_compose(self) -> bool:

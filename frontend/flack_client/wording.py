@@ -133,6 +133,15 @@ def empty_log_text(channel: str | None) -> str:
 
 # --- The rest of the page ----------------------------------------------------------------
 
+# The status area, by ``connection.Connection`` value.
+STATUS_WORDS: Final[dict[str, str]] = {
+    "loading": "Loading…",
+    "connecting": "Connecting…",
+    "connected": "Connected",
+    "reconnecting": "Reconnecting…",
+    "offline": "Offline",
+}
+
 NO_NAME: Final = "not chosen yet"
 NO_CHANNEL_OPEN: Final = "No channel open"
 NO_CHANNELS: Final = "No channels yet. Create the first one above."

@@ -495,6 +495,7 @@ def test_connection_labels() -> None:
     state = ChatState()
     assert state.connection_label == "Loading…"
     labels = {c: ChatState(connection=c).connection_label for c in Connection}
+    assert len(set(labels.values())) == len(Connection)  # every state has words of its own
     assert labels[Connection.CONNECTED] == "Connected"
     assert labels[Connection.RECONNECTING] == "Reconnecting…"
     assert labels[Connection.OFFLINE] == "Offline"
