@@ -19,6 +19,7 @@ the DOM.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flack import protocol
 from flack.protocol import (
@@ -437,11 +438,11 @@ class ChatState:
         """Every message not confirmed yet (all channels), oldest first."""
         return self._outbox.items
 
-    def outbox_wire(self) -> list[dict[str, object]]:
+    def outbox_wire(self) -> list[dict[str, Any]]:
         """The outbox in its storage shape, oldest first."""
         return self._outbox.to_wire()
 
-    def outbox_to_store(self, stored: object) -> list[dict[str, object]]:
+    def outbox_to_store(self, stored: object) -> list[dict[str, Any]]:
         """The outbox to write, keeping what other tabs stored (``Outbox.to_store``)."""
         return self._outbox.to_store(stored)
 

@@ -371,7 +371,8 @@ def test_one_message_or_a_batch_from_wire() -> None:
     assert [m.id for m in read_messages(Event.MESSAGES, {"messages": [one, two]})] == [7, 8]
     # A malformed item is left out; the rest of the batch is kept.
     assert [m.id for m in read_messages(Event.MESSAGES, {"messages": [one, {"id": "x"}, two]})] == [7, 8]
-    for bad in (None, [], {"messages": "x"}, {"messages": None}, {"message": None}, {}):
+    garbled: list[object] = [None, [], {"messages": "x"}, {"messages": None}, {"message": None}, {}]
+    for bad in garbled:
         assert read_messages(Event.MESSAGE, bad) == []
         assert read_messages(Event.MESSAGES, bad) == []
 
