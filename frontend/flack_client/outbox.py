@@ -223,7 +223,7 @@ def decide_send(item: Outgoing, ack: Ack, *, dropped: bool = False) -> SendDecis
       ``client_id`` after a short pause, at most ``MAX_SEND_ATTEMPTS`` times;
     * refused for a reason about the message itself: failed, with the reason.
 
-    Success is handled by ``ChatState.send_answered``, not here.
+    Success is handled by ``sending.Sending.answered``, not here.
     """
     if ack.code == ErrorCode.RATE_LIMITED:
         item.status = SendStatus.QUEUED
