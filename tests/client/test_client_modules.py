@@ -1,0 +1,43 @@
+"""The client's modules as a whole: the pure ones stay pure, and the page
+loads every one of them (run under CPython)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import flack_client
+
+CLIENT = Path(flack_client.__file__).parent
+FRONTEND = CLIENT.parent
+# The thin layers that touch the browser; everything else decides, and is
+# tested here under CPython.
+BROWSER_GLUE = {"main", "view", "log_view", "net", "storage", "uploads_http"}
+PURE = sorted(path.stem for path in CLIENT.glob("*.py") if path.stem not in BROWSER_GLUE | {"__init__"})
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_never_import_the_browser(module: str) -> None:
+    check = (
+        f"import sys; import flack_client.{module}; "
+        "found = sorted(m for m in ('js', 'pyodide') if m in sys.modules); "
+        "assert not found, found"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, cwd=FRONTEND)
+
+
+def test_the_page_loads_every_client_module() -> None:
+    config = json.loads((FRONTEND / "pyscript.json").read_text())
+    loaded = {url for url in config["files"] if url.startswith("/static/flack_client/")}
+    assert loaded == {f"/static/flack_client/{path.name}" for path in CLIENT.glob("*.py")}
+
+
+def test_no_module_is_too_long_to_read_in_one_sitting() -> None:
+    # The client grew one 1,600-line module once (issue 10); a new concern
+    # gets a module of its own instead.
+    lengths = {path.name: len(path.read_text().splitlines()) for path in CLIENT.glob("*.py")}
+    assert max(lengths.values()) <= 600, lengths
