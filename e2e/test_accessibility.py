@@ -1,0 +1,148 @@
+"""Accessibility: axe-core finds no serious or critical violation on the main
+screens, in the light and the dark colour scheme.
+
+axe-core is a pinned dev dependency of the front end (``frontend/package.json``,
+installed by ``npm ci``) and is never served: the test evaluates its source in
+the page through Playwright (DevTools evaluation is not subject to the page's
+Content-Security-Policy, which forbids inline scripts). Violations of lesser
+impact are printed, not failed.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+AXE = Path(__file__).resolve().parents[1] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+SEVERE = ("serious", "critical")
+UPLOAD_TIMEOUT_MS = 60_000
+
+# What axe found, reduced to what a person fixing it needs.
+RUN_AXE = """async () => {
+    const results = await axe.run(document, {resultTypes: ["violations"]});
+    return results.violations.map(v => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary})),
+    }));
+}"""
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in frontend/ (axe-core is a dev dependency)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def audit(page: Page, axe_source: str, screen: str) -> list[dict[str, Any]]:
+    """Run axe on the page as it is; print every violation, return the serious
+    and critical ones."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    assert page.evaluate("() => typeof window.axe?.run === 'function'"), "axe-core did not load"
+    violations: list[dict[str, Any]] = page.evaluate(RUN_AXE)
+    print(f"\naxe on {screen}: {len(violations)} violation(s)")
+    for violation in violations:
+        print(f"  [{violation['impact']}] {violation['id']}: {violation['help']}")
+        for node in violation["nodes"]:
+            print(f"      {node['target']}")
+    return [v for v in violations if v["impact"] in SEVERE]
+
+
+def png(width: int, height: int) -> bytes:
+    """A valid RGB PNG of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x30\x80\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def remembered(url: str, name: str, channel: str, failed_text: str) -> dict[str, Any]:
+    """A browser that has been here before: its name, its channel, and one
+    message the server never confirmed (shown as "Not sent")."""
+    outbox = [
+        {
+            "client_id": str(uuid.uuid4()),
+            "channel": channel,
+            "text": failed_text,
+            "failed": "The server did not answer in time.",
+        }
+    ]
+    storage = [
+        {"name": "flack.name", "value": name},
+        {"name": "flack.channel", "value": channel},
+        {"name": "flack.outbox", "value": json.dumps(outbox)},
+    ]
+    return {"cookies": [], "origins": [{"origin": url.rstrip("/"), "localStorage": storage}]}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_main_screens_have_no_serious_or_critical_violations(
+    person, names, server_url: str, tmp_path: Path, axe_source: str, scheme: str
+) -> None:
+    severe: dict[str, list[dict[str, Any]]] = {}
+
+    # A first visit: the name dialog is open.
+    alice = person(color_scheme=scheme)
+    expect(alice.dialog).to_be_visible()
+    assert alice.page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+    severe["first visit, name dialog"] = audit(alice.page, axe_source, f"the name dialog ({scheme})")
+    alice.take_name(names("Alice"))
+
+    # Somebody else's name: the dialog says why, in its alert.
+    bob_name = names("Bob")
+    taker = person(color_scheme=scheme)
+    assert alice.name is not None
+    taker.claim(alice.name.upper())
+    expect(taker.dialog_alert).to_be_visible()
+    severe["name dialog with an error"] = audit(
+        taker.page, axe_source, f"the name dialog with an error ({scheme})"
+    )
+    taker.take_name(names("Taker"))
+
+    # The chat: a channel open, messages from two people, an image, a
+    # message that was not sent, and an error alert.
+    room = names("Room")
+    alice.create_channel(room)
+    alice.open_channel(room)
+    alice.send("Morning! The sunrise picture is below.")
+    picture = tmp_path / "sunrise.png"
+    picture.write_bytes(png(96, 64))
+    alice.page.get_by_label("Share a file").set_input_files(picture)
+    expect(alice.log.get_by_role("img", name="sunrise.png")).to_be_visible(timeout=UPLOAD_TIMEOUT_MS)
+
+    bob = person(color_scheme=scheme, storage_state=remembered(server_url, bob_name, room, "Was this sent?"))
+    bob.expect_open(room)
+    preview = bob.log.get_by_role("img", name="sunrise.png")
+    expect(preview).to_be_visible()
+    bob.page.wait_for_function("img => img.complete && img.naturalWidth === 96", arg=preview.element_handle())
+    expect(bob.article("Was this sent?")).to_contain_text("Not sent")
+    bob.send("Lovely colours.")
+    expect(alice.article("Lovely colours.")).to_be_visible()
+    bob.create_channel("no <markup> here")
+    expect(bob.alert).to_be_visible()
+
+    severe["chat, as the one with an error and a failed message"] = audit(
+        bob.page, axe_source, f"the chat with an alert and a failed message ({scheme})"
+    )
+    severe["chat, as the one who shared the image"] = audit(alice.page, axe_source, f"the chat ({scheme})")
+
+    found = {screen: violations for screen, violations in severe.items() if violations}
+    assert found == {}, json.dumps(found, indent=2)
