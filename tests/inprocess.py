@@ -19,12 +19,19 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 import uvicorn
+from sanic import Sanic
 
 from flack.app import create_app, uvicorn_config
 from flack.config import Settings
 from flack.testing import GENEROUS_LIMITS, free_port
 
 T = TypeVar("T")
+
+# Several in-process servers start in one pytest process, and Sanic rewrites
+# its own classes when an app starts ("TouchUp"): a second app then fails to
+# start (KeyError 'http1_request_header') unless Sanic is in test mode, which
+# keeps the originals for the next one. Set on import, before any app exists.
+Sanic.test_mode = True
 
 
 class InProcessServer:
@@ -41,13 +48,15 @@ class InProcessServer:
 
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # this thread's loop, for gather() below
         try:
             loop.run_until_complete(self._server.serve())
             # Engine.IO's ping tasks outlive the server; end them quietly.
             pending = asyncio.all_tasks(loop)
             for task in pending:
                 task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         finally:
             loop.close()
 

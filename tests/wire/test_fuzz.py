@@ -52,18 +52,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from inprocess import InProcessServer
-from sanic import Sanic
 
 from flack.protocol import CLIENT_EVENTS, HISTORY_LIMIT, ErrorCode, fold
 from flack.testing import running_server
 from wire_support import Peer, unique
-
-# Several in-process servers start in one pytest process (test_fanout_path.py
-# has one too), and Sanic rewrites its own classes when an app starts
-# ("TouchUp"): a second app then fails to start unless Sanic is in test mode,
-# which keeps the originals for the next one. Set at import, that is before
-# any test module's server starts. (It belongs in tests/inprocess.py.)
-Sanic.test_mode = True
 
 T = TypeVar("T")
 EXAMPLES = int(os.environ.get("FLACK_FUZZ_EXAMPLES", "40"))
