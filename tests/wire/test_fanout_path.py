@@ -30,6 +30,7 @@ from inprocess import InProcessServer
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from socketio.async_pubsub_manager import AsyncPubSubManager
+from websockets.protocol import State
 
 from flack.testing import GENEROUS_LIMITS, free_port
 from flack.transport import uvicorn_direct
@@ -128,7 +129,7 @@ async def test_nothing_is_written_directly_while_the_writer_holds_a_packet() -> 
         handshake_complete=True,
         writable=asyncio.Event(),
         transport=SimpleNamespace(write=written.append, is_closing=lambda: False),
-        conn=SimpleNamespace(state=SimpleNamespace(name="OPEN"), extensions=[]),
+        conn=SimpleNamespace(state=State.OPEN, extensions=[]),
     )
     protocol.writable.set()
     queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -142,7 +143,7 @@ async def test_nothing_is_written_directly_while_the_writer_holds_a_packet() -> 
             written.append(packet.encode().encode())
 
     def send(text: str) -> tuple[int, int]:
-        return uvicorn_direct.deliver(sio, ["eio"], uvicorn_direct.Outgoing(text, True))
+        return uvicorn_direct.deliver(sio, [("sid", "eio")], None, uvicorn_direct.Outgoing(text, True))
 
     task = asyncio.create_task(writer())
     try:

@@ -152,13 +152,12 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         if isinstance(encoded, list):  # binary attachments: python-socketio's own path
             raise _Binary
         participants = self.get_participants(namespace, room)
-        if isinstance(skip_sid, list):
+        if isinstance(skip_sid, list):  # python-socketio allows several
             skipped = set(skip_sid)
-            recipients = (eio_sid for sid, eio_sid in participants if sid not in skipped)
-        else:
-            recipients = (eio_sid for sid, eio_sid in participants if sid != skip_sid)
+            participants = ((sid, eio_sid) for sid, eio_sid in participants if sid not in skipped)
+            skip_sid = None
         written, queued = uvicorn_direct.deliver(
-            self.server, recipients, uvicorn_direct.Outgoing(encoded, self._direct)
+            self.server, participants, skip_sid, uvicorn_direct.Outgoing(encoded, self._direct)
         )
         self.direct_writes += written
         self.queued_writes += queued

@@ -90,7 +90,7 @@ uvicorn (``WebSocketsSansIOProtocol``, attributes of the protocol instance)
   direct (the queue), and it is logged once.
 
 websockets (sans-I/O, public API reached through uvicorn's private ``conn``)
-  ``ServerProtocol.state.name == "OPEN"``, ``.extensions`` (non-empty: per-
+  ``ServerProtocol.state is State.OPEN``, ``.extensions`` (non-empty: per-
   message deflate was negotiated), ``.send_text()``, ``.data_to_send()``;
   ``websockets.frames.Frame(Opcode.TEXT, data).serialize(mask=False)``.
   Any exception while writing: the queue.
@@ -111,6 +111,7 @@ from typing import Any
 
 from engineio import packet as eio_packet
 from websockets import frames as ws_frames
+from websockets.protocol import State
 
 log = logging.getLogger("flack.fanout")
 
@@ -129,6 +130,7 @@ TESTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
 
 # Where install() keeps a connection's uvicorn protocol on its Engine.IO socket.
 _PROTOCOL = "_flack_uvicorn_protocol"
+_OPEN = State.OPEN
 _PROTOCOL_NEEDS = ("conn", "transport", "writable", "handshake_complete", "close_sent", "disconnected")
 
 
@@ -269,62 +271,62 @@ def release_of(version: str) -> tuple[int, ...]:
 # delivering ---------------------------------------------------------------------
 
 
-def deliver(sio: Any, recipients: Iterable[str], outgoing: Outgoing) -> tuple[int, int]:
-    """Send ``outgoing`` to each Engine.IO sid in ``recipients`` (sockets gone or
-    closing are skipped), directly where it was built for that and a
-    connection's writer is idle; returns (written directly, queued)."""
+def deliver(
+    sio: Any, participants: Iterable[tuple[str, str]], skip_sid: str | None, outgoing: Outgoing
+) -> tuple[int, int]:
+    """Send ``outgoing`` to each (sid, Engine.IO sid) in ``participants`` but
+    ``skip_sid`` (sockets gone or closing are skipped too), directly where it
+    was built for that and a connection's writer is idle; returns (written
+    directly, queued).
+
+    One loop with the direct write inline: this runs once per recipient of
+    every broadcast, and a function call per recipient was measurable.
+    """
     sockets = sio.eio.sockets
-    packet = outgoing.packet
-    direct = bool(outgoing.frame)
+    packet, frame, text = outgoing.packet, outgoing.frame, outgoing.text
     written = queued = 0
-    for eio_sid in recipients:
+    for sid, eio_sid in participants:
+        if sid == skip_sid:
+            continue
         socket = sockets.get(eio_sid)
         if socket is None or socket.closed or socket.closing:
             continue
-        if direct and _write_now(socket, outgoing):
-            written += 1
-        else:
-            socket.queue.put_nowait(packet)
-            queued += 1
+        # A direct connection (not one still upgrading from long-polling:
+        # until it has, its packets travel by polling)...
+        protocol = getattr(socket, _PROTOCOL, None) if frame else None
+        if protocol is not None and socket.upgraded:
+            try:
+                queue = socket.queue
+                getters = queue._getters
+                if not (
+                    # ...whose writer is parked on an empty queue: a packet
+                    # still queued, or one it has taken and not yet written,
+                    # goes first (a pending get() is the writer's: it is the
+                    # queue's only consumer)...
+                    queue._queue
+                    or not getters
+                    or getters[-1].done()
+                    # ...and whose websocket is open and takes data now.
+                    or protocol.close_sent
+                    or protocol.disconnected
+                    or not protocol.handshake_complete
+                    or not protocol.writable.is_set()  # flow control: the client is behind
+                    or protocol.transport.is_closing()
+                    or protocol.conn.state is not _OPEN
+                ):
+                    conn = protocol.conn
+                    if conn.extensions:  # per-message deflate keeps per-connection state
+                        conn.send_text(text)
+                        protocol.transport.write(b"".join(conn.data_to_send()))
+                    else:
+                        protocol.transport.write(frame)
+                    written += 1
+                    continue
+            except Exception:  # anything unexpected: the queue is always right
+                pass
+        socket.queue.put_nowait(packet)
+        queued += 1
     return written, queued
-
-
-def _write_now(socket: Any, outgoing: Outgoing) -> bool:
-    """Write to the connection now if its writer holds nothing; else False."""
-    protocol = getattr(socket, _PROTOCOL, None)
-    # Not a direct connection; or one still upgrading from long-polling (until
-    # it has, its packets travel by polling).
-    if protocol is None or not socket.upgraded:
-        return False
-    try:
-        queue = socket.queue
-        # The writer must be parked on an empty queue: a packet still queued,
-        # or one it has taken and not yet written, goes first.
-        if queue._queue:
-            return False
-        for getter in queue._getters:
-            if not getter.done():
-                break
-        else:
-            return False
-        if (
-            protocol.close_sent
-            or protocol.disconnected
-            or not protocol.handshake_complete
-            or not protocol.writable.is_set()  # flow control: the client is behind
-            or protocol.transport.is_closing()
-            or protocol.conn.state.name != "OPEN"
-        ):
-            return False
-        conn = protocol.conn
-        if conn.extensions:  # per-message deflate keeps per-connection state
-            conn.send_text(outgoing.text)
-            protocol.transport.write(b"".join(conn.data_to_send()))
-        else:
-            protocol.transport.write(outgoing.frame)
-        return True
-    except Exception:  # anything unexpected: the queue is always right
-        return False
 
 
 # the queues -----------------------------------------------------------------------
