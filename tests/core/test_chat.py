@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from fake_clock import Clock
 
+from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat, iso_utc
 from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed

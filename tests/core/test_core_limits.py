@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fake_clock import Clock
 
+from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
 from flack.core.errors import RateLimited, TooManyChannels, TooManyConnections

@@ -6,8 +6,8 @@ import itertools
 from pathlib import Path
 
 import pytest
-from fake_clock import Clock
 
+from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
 from flack.core.errors import NotInChannel, NotNamed

@@ -26,7 +26,6 @@ from typing import Any
 import aiohttp
 import pytest
 import socketio
-from inprocess import InProcessServer
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from socketio.async_pubsub_manager import AsyncPubSubManager
@@ -35,6 +34,7 @@ from websockets.protocol import State
 from flack.testing import GENEROUS_LIMITS, free_port
 from flack.transport import uvicorn_direct
 from flack.transport.manager import FanoutManager
+from inprocess import InProcessServer
 from wire_support import Peer, unique
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -51,10 +51,10 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from inprocess import InProcessServer
 
 from flack.protocol import CLIENT_EVENTS, HISTORY_LIMIT, ErrorCode, fold
 from flack.testing import running_server
+from inprocess import InProcessServer
 from wire_support import Peer, unique
 
 T = TypeVar("T")

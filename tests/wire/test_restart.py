@@ -42,7 +42,13 @@ async def test_sigterm_tells_clients_saves_state_and_exits_promptly(tmp_path: Pa
 
 async def test_a_crash_loses_at_most_the_last_interval(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
-    env = {"FLACK_STATE_FILE": str(state), "FLACK_STATE_INTERVAL": "0.3", "FLACK_LOG_LEVEL": "warning"}
+    env = {
+        "FLACK_STATE_FILE": str(state),
+        "FLACK_STATE_INTERVAL": "0.3",
+        "FLACK_LOG_LEVEL": "warning",
+        # A killed server cannot remove a temporary files folder: use the test's.
+        "FLACK_FILES_DIR": str(tmp_path / "files"),
+    }
     with server_process(env) as (url, process):
         peer = await (await Peer(url).connect()).named("ada")
         await peer.ok("create_channel", {"channel": "general"})
