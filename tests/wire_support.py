@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import socketio
 
 _unique = itertools.count(1)
@@ -171,3 +174,22 @@ class ResumingClient:
 
     async def close(self) -> None:
         await self.sio.disconnect()
+
+
+@contextlib.asynccontextmanager
+async def raw_member(url: str, channel: str) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """A bare websocket client that did not negotiate compression (unlike
+    python-socketio's), speaking Engine.IO v4 / Socket.IO v5 by hand: named
+    and in ``channel`` once this yields. Read frames with ``receive_str``;
+    ``"2"`` is a ping (answer ``"3"``), ``"42[...]"`` an event."""
+    endpoint = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    async with aiohttp.ClientSession() as session, session.ws_connect(endpoint, compress=0) as ws:
+        assert (await ws.receive_str(timeout=5)).startswith("0")  # Engine.IO open
+        await ws.send_str("40")  # Socket.IO connect
+        assert (await ws.receive_str(timeout=5)).startswith("40")
+        await ws.send_str("420" + json.dumps(["claim_name", {"name": unique("plain")}]))
+        await ws.send_str("421" + json.dumps(["join_channel", {"channel": channel}]))
+        acks = 0
+        while acks < 2:  # both acknowledged ("43<id>[...]")
+            acks += (await ws.receive_str(timeout=5)).startswith("43")
+        yield ws

@@ -4,13 +4,14 @@ and batching never loses, repeats or reorders anything (docs/protocol.md)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from flack.testing import running_server
-from wire_support import Peer, unique
+from wire_support import Peer, raw_member, unique
 
 BURST = 40
 
@@ -133,22 +134,8 @@ async def test_batching_can_be_turned_off(unbatched_url: str) -> None:
 async def test_a_client_without_compression_gets_the_shared_frames_intact(server_url: str, peers) -> None:
     """Connections without per-message deflate are written one shared frame
     (transport/fanout.py); a raw websocket client checks what arrives."""
-    import json
-
-    import aiohttp
-
     channel, (alice,) = await channel_with(peers, 1)
-    endpoint = server_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-    async with aiohttp.ClientSession() as session, session.ws_connect(endpoint, compress=0) as ws:
-        assert (await ws.receive_str(timeout=5)).startswith("0")
-        await ws.send_str("40")
-        assert (await ws.receive_str(timeout=5)).startswith("40")
-        await ws.send_str("420" + json.dumps(["claim_name", {"name": unique("plain")}]))
-        await ws.send_str("421" + json.dumps(["join_channel", {"channel": channel}]))
-        acks = 0
-        while acks < 2:
-            frame = await ws.receive_str(timeout=5)
-            acks += frame.startswith("43")
+    async with raw_member(server_url, channel) as ws:
         ids = await burst(alice, channel)
         last = await barrier(alice, channel, alice)
         got: list[int] = []

@@ -23,7 +23,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import pytest
 import socketio
 from packaging.requirements import Requirement
@@ -35,7 +34,7 @@ from flack.testing import GENEROUS_LIMITS, free_port
 from flack.transport import uvicorn_direct
 from flack.transport.manager import FanoutManager
 from inprocess import InProcessServer
-from wire_support import Peer, unique
+from wire_support import Peer, raw_member, unique
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,17 +89,8 @@ async def test_a_connection_without_compression_gets_the_shared_frame_directly(
     channel = unique("shared-")
     await alice.ok("create_channel", {"channel": channel})
     await alice.ok("join_channel", {"channel": channel})
-    endpoint = default_server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     try:
-        async with aiohttp.ClientSession() as session, session.ws_connect(endpoint, compress=0) as ws:
-            assert (await ws.receive_str(timeout=5)).startswith("0")
-            await ws.send_str("40")
-            assert (await ws.receive_str(timeout=5)).startswith("40")
-            await ws.send_str("420" + json.dumps(["claim_name", {"name": unique("plain")}]))
-            await ws.send_str("421" + json.dumps(["join_channel", {"channel": channel}]))
-            acks = 0
-            while acks < 2:
-                acks += (await ws.receive_str(timeout=5)).startswith("43")
+        async with raw_member(default_server.url, channel) as ws:
             direct_before, _ = writes(default_server)
             sent = await alice.ok("send_message", {"channel": channel, "text": "shared"})
             async with asyncio.timeout(5):
