@@ -26,6 +26,16 @@ class TestBackendContract:
         assert await backend.get_channel("nope") is None
         assert await backend.list_channels() == [Channel("General")]
 
+    async def test_only_a_channel_without_messages_is_removed(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("Empty"))
+        await backend.add_channel(Channel("Talked"))
+        await backend.append_message("talked", "Ada", "hello", "t")
+        assert await backend.remove_channel("empty")
+        assert not await backend.remove_channel("talked")
+        assert not await backend.remove_channel("nope")
+        assert await backend.list_channels() == [Channel("Talked")]
+        assert await backend.add_channel(Channel("empty"))  # the name is free again
+
     async def test_messages_get_increasing_ids_and_are_capped(self, backend: StateBackend) -> None:
         await backend.add_channel(Channel("a"))
         await backend.add_channel(Channel("b"))

@@ -11,10 +11,18 @@ from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat, iso_utc
 from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
 from flack.core.limits import Limits
+from flack.core.models import Channel
 from flack.protocol import ErrorCode, NoticeKind, ProtocolError
 
 # The rules under test here, not the abuse limits (see test_core_limits.py).
-UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
+UNLIMITED = Limits(
+    message_burst=10**6,
+    channel_burst=10**6,
+    max_channels=10**6,
+    notice_burst=10**6,
+    identity_burst=10**6,
+    upload_burst=10**6,
+)
 
 
 def make_chat(clock: Clock, leave_grace_seconds: float = 0.0) -> Chat:
@@ -378,3 +386,55 @@ async def test_catch_up_reports_a_gap_older_than_the_history(chat: Chat) -> None
     assert not caught.gap and len(caught.messages) == 100
     caught = await chat.catch_up(channel, 500)  # ids started over (restart without state)
     assert caught.gap and len(caught.messages) == 100
+
+
+# -- releasing unused channels -------------------------------------------------------------
+
+DAY = 86400
+
+
+async def test_channels_without_messages_or_members_are_released_after_a_day(
+    chat: Chat, clock: Clock
+) -> None:
+    await named(chat, "a", "Ada")
+    for name in ("empty", "talked", "open", "uploading"):
+        await chat.create_channel("a", name)
+    await chat.join("a", "talked")
+    await chat.post("a", "talked", "hello")
+    await chat.join("a", "open")
+    clock.now += DAY - 1
+    assert await chat.release_idle_channels() == []
+    clock.now += 2
+    released = await chat.release_idle_channels(keep={"uploading"})
+    assert [c.name for c in released] == ["empty"]
+    assert [c.name for c in await chat.list_channels()] == ["open", "talked", "uploading"]
+    with pytest.raises(NoSuchChannel):
+        await chat.join("a", "empty")
+    # Leaving is activity: a day from the last person leaving.
+    chat.leave("a")
+    clock.now += DAY - 1
+    assert [c.name for c in await chat.release_idle_channels()] == ["uploading"]
+    clock.now += 2
+    assert [c.name for c in await chat.release_idle_channels()] == ["open"]
+    assert [c.name for c in await chat.list_channels()] == ["talked"]  # a message keeps it
+    await chat.create_channel("a", "empty")  # the name is free again
+
+
+async def test_a_channel_from_before_a_restart_gets_a_full_day(chat: Chat, clock: Clock) -> None:
+    await chat.backend.add_channel(Channel("restored"))  # as if read from a state file
+    assert await chat.release_idle_channels() == []
+    clock.now += DAY + 1
+    assert [c.name for c in await chat.release_idle_channels()] == ["restored"]
+
+
+async def test_a_connection_closing_is_activity_too(chat: Chat, clock: Clock) -> None:
+    await named(chat, "a", "Ada")
+    await chat.create_channel("a", "general")
+    clock.now += DAY - 10
+    await chat.join("a", "general")
+    clock.now += 5
+    await chat.disconnect("a")
+    clock.now += DAY - 1
+    assert await chat.release_idle_channels() == []
+    clock.now += 2
+    assert len(await chat.release_idle_channels()) == 1

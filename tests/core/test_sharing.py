@@ -10,10 +10,9 @@ import pytest
 from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
-from flack.core.errors import NotInChannel, NotNamed
+from flack.core.errors import NotInChannel, NotNamed, RateLimited
 from flack.core.limits import Limits
 from flack.core.sharing import (
-    MAX_UPLOADS_PER_CONNECTION,
     Sharing,
     Upload,
     UploadError,
@@ -24,7 +23,14 @@ from flack.files import DiskStore
 from flack.protocol import CHUNK_SIZE, ErrorCode, ProtocolError, check_file_size, clean_file_name, format_size
 
 # The rules under test here, not the abuse limits (see test_core_limits.py).
-UNLIMITED = Limits(message_burst=10**6, channel_burst=10**6, max_channels=10**6)
+UNLIMITED = Limits(
+    message_burst=10**6,
+    channel_burst=10**6,
+    max_channels=10**6,
+    notice_burst=10**6,
+    identity_burst=10**6,
+    upload_burst=10**6,
+)
 
 
 @pytest.fixture
@@ -34,6 +40,11 @@ def store(tmp_path: Path) -> DiskStore:
 
 @pytest.fixture
 async def sharing(clock: Clock, store: DiskStore) -> Sharing:
+    return await make_sharing(clock, store, UNLIMITED)
+
+
+async def make_sharing(clock: Clock, store: DiskStore, limits: Limits) -> Sharing:
+    """Ada ("a", in #general) and Bob ("b", not in it), both from address ""."""
     tokens = (f"token-{n}" for n in itertools.count(1))
     ids = (f"upload-{n}" for n in itertools.count(1))
     chat = Chat(
@@ -41,7 +52,7 @@ async def sharing(clock: Clock, store: DiskStore) -> Sharing:
         name_idle_seconds=60,
         clock=clock,
         token_factory=lambda: next(tokens),
-        limits=UNLIMITED,
+        limits=limits,
     )
     for sid, name in (("a", "Ada"), ("b", "Bob")):
         chat.connect(sid)
@@ -170,7 +181,7 @@ async def test_limits_on_size_and_count(sharing: Sharing) -> None:
     with pytest.raises(ProtocolError) as refused:
         await sharing.start("a", "general", "a", 1001, "")
     assert refused.value.code == ErrorCode.FILE_TOO_LARGE
-    for _ in range(MAX_UPLOADS_PER_CONNECTION):
+    for _ in range(UNLIMITED.uploads_per_person):
         await sharing.start("a", "general", "a", 1, "")
     with pytest.raises(ProtocolError) as refused:
         await sharing.start("a", "general", "a", 1, "")
@@ -270,6 +281,160 @@ async def test_idle_uploads_are_swept(sharing: Sharing, clock: Clock) -> None:
     with pytest.raises(UploadError):
         sharing.get(old.id)
     assert sharing.get(fresh.id) is fresh
+
+
+# -- limits per person and per address -------------------------------------------------------
+
+
+async def another_tab(sharing: Sharing, sid: str, of: str = "a", address: str = "") -> str:
+    """A new connection of the person on connection ``of``, in #general."""
+    sharing.chat.connect(sid, address)
+    await sharing.chat.claim_name(sid, sharing.chat.session(of).name or "", sharing.chat.session(of).token)
+    await sharing.chat.join(sid, "general")
+    return sid
+
+
+def refusal(error: pytest.ExceptionInfo[ProtocolError]) -> tuple[ErrorCode, str]:
+    return error.value.code, error.value.message
+
+
+async def test_unfinished_uploads_count_per_person_across_connections(sharing: Sharing) -> None:
+    for _ in range(UNLIMITED.uploads_per_person):
+        await sharing.start("a", "general", "empty", 0, "")  # size 0 counts too
+    await sharing.chat.disconnect("a")
+    sharing.disconnected("a")
+    await another_tab(sharing, "b2", of="b")  # Bob: his own count
+    await sharing.start("b2", "general", "bob's", 0, "")
+    sharing.chat.connect("a3")
+    await sharing.chat.claim_name("a3", "Ada", "token-1")
+    await sharing.chat.join("a3", "general")
+    with pytest.raises(ProtocolError) as refused:
+        await sharing.start("a3", "general", "one more", 0, "")
+    assert refusal(refused) == (
+        ErrorCode.TOO_MANY_UPLOADS,
+        "At most 4 unfinished uploads at a time; wait for one to finish, or cancel one.",
+    )
+
+
+async def test_announced_bytes_are_bounded_per_person_and_per_address(clock: Clock, store: DiskStore) -> None:
+    limits = Limits(upload_mb_per_person=1200 / 1024**2, upload_mb_per_address=1500 / 1024**2)
+    sharing = await make_sharing(clock, store, limits)
+    await sharing.start("a", "general", "one", 1000, "")
+    with pytest.raises(ProtocolError) as refused:
+        await sharing.start("a", "general", "two", 300, "")
+    assert refusal(refused) == (
+        ErrorCode.TOO_MANY_UPLOADS,
+        "Your unfinished uploads may add up to 1.2 KB at most; wait for one to finish, or cancel one.",
+    )
+    await sharing.start("a", "general", "two", 200, "")
+    await another_tab(sharing, "b2", of="b")
+    with pytest.raises(ProtocolError) as refused:
+        await sharing.start("b2", "general", "bob's", 301, "")  # 1,501 bytes from one address
+    assert refused.value.code == ErrorCode.TOO_MANY_UPLOADS and "your network" in refused.value.message
+    await sharing.start("b2", "general", "bob's", 300, "")
+    await another_tab(sharing, "far", of="b", address="10.0.0.2")
+    await sharing.start("far", "general", "from elsewhere", 900, "")
+
+
+async def test_each_bound_leaves_room_for_one_largest_file(clock: Clock, store: DiskStore) -> None:
+    sharing = await make_sharing(clock, store, Limits(upload_mb_per_person=1e-6, upload_mb_per_address=1e-6))
+    await sharing.start("a", "general", "largest", 1000, "")
+    with pytest.raises(ProtocolError):
+        await sharing.start("a", "general", "and one byte", 1, "")
+
+
+async def test_unfinished_uploads_are_bounded_per_address_and_in_all(clock: Clock, store: DiskStore) -> None:
+    sharing = await make_sharing(
+        clock, store, Limits(uploads_per_person=2, people_per_address=1, max_uploads=3)
+    )
+    await sharing.start("a", "general", "one", 0, "")
+    await sharing.start("a", "general", "two", 0, "")
+    await another_tab(sharing, "b2", of="b")
+    with pytest.raises(ProtocolError) as refused:
+        await sharing.start("b2", "general", "bob's", 0, "")
+    assert refused.value.code == ErrorCode.TOO_MANY_UPLOADS and "your network" in refused.value.message
+    await another_tab(sharing, "far", of="b", address="10.0.0.2")
+    await sharing.start("far", "general", "three", 0, "")
+    with pytest.raises(ProtocolError) as refused:
+        await sharing.start("far", "general", "four", 0, "")
+    assert refusal(refused) == (
+        ErrorCode.TOO_MANY_UPLOADS,
+        "The server is receiving too many files right now; try again in a moment.",
+    )
+
+
+async def test_uploads_started_are_paid_for_size_zero_included(clock: Clock, store: DiskStore) -> None:
+    sharing = await make_sharing(clock, store, Limits(upload_rate=0.5, upload_burst=2))
+    for _ in range(2):
+        await share(sharing, "empty", b"")  # started and finished at once
+    with pytest.raises(RateLimited) as refused:
+        await sharing.start("a", "general", "empty", 0, "")
+    assert refused.value.details["retry_after"] == 2.0 and "too many files" in refused.value.message
+    clock.now += 2
+    await share(sharing, "empty", b"")
+
+
+async def test_uploads_of_a_closed_connection_are_released_unless_resumed(
+    sharing: Sharing, clock: Clock, store: DiskStore
+) -> None:
+    resumed = await sharing.start("a", "general", "resumed", 10, "")
+    poked = await sharing.start("a", "general", "poked", 10, "")
+    left = await sharing.start("a", "general", "left", 10, "")
+    sharing.disconnected("b")  # somebody else's connection: nothing of Ada's
+    clock.now += 100
+    sharing.disconnected("a")
+    clock.now += UNLIMITED.upload_resume_seconds - 1
+    await send(sharing, resumed, b"01234")  # bytes: it is being resumed
+    await send(sharing, poked, b"")  # an empty chunk is no progress
+    clock.now += 2
+    assert sharing.sweep() == 2
+    assert sharing.get(resumed.id) is resumed
+    for gone in (poked, left):
+        with pytest.raises(UploadError):
+            sharing.get(gone.id)
+    clock.now += UNLIMITED.upload_resume_seconds - 2
+    assert sharing.sweep() == 0
+    await send(sharing, resumed, b"56789", offset=5)
+    assert (await sharing.finish(resumed)).message.file is not None
+
+
+async def test_a_released_orphan_makes_room_before_counting(sharing: Sharing, clock: Clock) -> None:
+    for _ in range(UNLIMITED.uploads_per_person):
+        await sharing.start("a", "general", "empty", 0, "")
+    sharing.disconnected("a")
+    await another_tab(sharing, "a2")
+    with pytest.raises(ProtocolError):  # still reserved: they might be resumed
+        await sharing.start("a2", "general", "new", 0, "")
+    clock.now += UNLIMITED.upload_resume_seconds + 1
+    await sharing.start("a2", "general", "new", 0, "")  # released without waiting for a sweep
+
+
+async def test_empty_chunks_do_not_keep_an_upload_alive(sharing: Sharing, clock: Clock) -> None:
+    upload = await sharing.start("a", "general", "slow", 10, "")
+    clock.now += 3000
+    await send(sharing, upload, b"")
+    clock.now += 601
+    assert sharing.sweep() == 1
+
+
+async def test_a_stalled_chunk_does_not_hold_its_upload_forever(sharing: Sharing, clock: Clock) -> None:
+    upload = await sharing.start("a", "general", "stalled", 10, "")
+    chunk = sharing.begin_chunk(upload.id, 0, 10)
+    sharing.receive(chunk, b"01", 0)
+    clock.now += 3601  # the rest of the body never comes
+    assert sharing.sweep() == 1
+    with pytest.raises(UploadError) as refused:
+        sharing.receive(chunk, b"2345", 0)
+    assert refused.value.status == 404
+    sharing.end_chunk(chunk)
+
+
+async def test_channels_with_uploads_in_flight_are_in_use(sharing: Sharing) -> None:
+    assert sharing.channels_in_use() == frozenset()
+    upload = await sharing.start("a", "general", "x", 1, "")
+    assert sharing.channels_in_use() == {"general"}
+    sharing.cancel(upload.id)
+    assert sharing.channels_in_use() == frozenset()
 
 
 # -- finishing and storage -------------------------------------------------------------------

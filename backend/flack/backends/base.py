@@ -33,6 +33,11 @@ class StateBackend(ABC):
     async def list_channels(self) -> list[Channel]:
         """Every channel, in no particular order."""
 
+    @abstractmethod
+    async def remove_channel(self, key: str) -> bool:
+        """Remove the channel with this key if it has no kept messages; True
+        if it was removed (one atomic step: a message posted meanwhile keeps it)."""
+
     # -- messages ------------------------------------------------------------
 
     @abstractmethod

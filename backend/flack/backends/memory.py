@@ -54,6 +54,13 @@ class MemoryBackend(StateBackend):
     async def list_channels(self) -> list[Channel]:
         return [state.channel for state in self._channels.values()]
 
+    async def remove_channel(self, key: str) -> bool:
+        state = self._channels.get(key)
+        if state is None or state.messages:
+            return False
+        del self._channels[key]
+        return True
+
     async def append_message(
         self,
         key: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,11 +20,10 @@ from flack.core.errors import (
     NoSuchChannel,
     NotInChannel,
     NotNamed,
-    RateLimited,
     TooManyChannels,
     TooManyConnections,
 )
-from flack.core.limits import Limits, TokenBucket, retry_after
+from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
 from flack.core.models import Channel, File, Identity, Message, Notice
 from flack.protocol import (
     NoticeKind,
@@ -59,8 +58,6 @@ class Session:
     name: str | None = None
     channel: Channel | None = None
     address: str = ""
-    messages: TokenBucket | None = None
-    creations: TokenBucket | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +112,17 @@ class Chat:
         # A closed connection's "left" waits this long, and is never said if
         # the person is back in the channel by then (a page reload).
         self.leave_grace_seconds = leave_grace_seconds
-        # (token, channel key) -> (leave notice, when it is due).
-        self._departing: dict[tuple[str, str], tuple[Notice, float]] = {}
+        # (token, channel key) -> (leave notice, when it is due, the address
+        # it was said from).
+        self._departing: dict[tuple[str, str], tuple[Notice, float, str]] = {}
         self.limits = limits or Limits()
         self._per_address: dict[str, int] = {}
+        # What people and addresses may still do (keyed by token and
+        # address, so that reconnecting buys nothing).
+        self.budgets = Budgets(self.limits, clock)
+        # channel key -> when something last happened there (created,
+        # opened, left, posted to), for releasing unused channels.
+        self._channel_seen: dict[str, float] = {}
         self._clock = clock
         self._new_token = token_factory
         self._sessions: dict[str, Session] = {}
@@ -136,13 +140,7 @@ class Chat:
         if open_here >= self.limits.connections_per_address:
             raise TooManyConnections(f"Too many connections from {address or 'this address'}.")
         self._per_address[address] = open_here + 1
-        limits = self.limits
-        session = self._sessions[sid] = Session(
-            sid,
-            address=address,
-            messages=TokenBucket(limits.message_rate, limits.message_burst, self._clock),
-            creations=TokenBucket(limits.channel_rate, limits.channel_burst, self._clock),
-        )
+        session = self._sessions[sid] = Session(sid, address=address)
         return session
 
     def session(self, sid: str) -> Session:
@@ -182,20 +180,30 @@ class Chat:
             self._per_address.pop(session.address, None)
         if session.token is not None:
             await self.backend.add_connections(session.token, -1, self._clock())
+        if session.channel is not None:
+            self._touch(session.channel.key)
         notice = self._leave_notice(session)
         if notice is None or self.leave_grace_seconds <= 0 or session.token is None:
+            if notice is not None:  # said now: paid for (it cannot be refused)
+                self.budgets.force(NOTICES, person=session.token, address=session.address)
             return notice
         assert session.channel is not None
         due = self._clock() + self.leave_grace_seconds
-        self._departing[(session.token, session.channel.key)] = (notice, due)
+        self._departing[(session.token, session.channel.key)] = (notice, due, session.address)
         return None
 
     def due_departures(self) -> list[Notice]:
         """The held leave notices whose grace period is over (each once):
-        those people did not come back to the channel in time."""
+        those people did not come back to the channel in time. Each is paid
+        for from its person's notice budget when it is said."""
         now = self._clock()
-        due = [key for key, (_, when) in self._departing.items() if when <= now]
-        return [self._departing.pop(key)[0] for key in due]
+        due = [key for key, (_, when, _) in self._departing.items() if when <= now]
+        said = []
+        for token, channel_key in due:
+            notice, _, address = self._departing.pop((token, channel_key))
+            self.budgets.force(NOTICES, person=token, address=address)
+            said.append(notice)
+        return said
 
     # -- names -----------------------------------------------------------------
 
@@ -206,6 +214,7 @@ class Chat:
         gets a new identity. A name held by someone else is refused, unless its
         holder has been idle longer than ``name_idle_seconds``.
         """
+        await self._pay_for_claim(sid, raw_name, token)
         session = self._sessions[sid]
         name = clean_name(raw_name)
         now = self._clock()
@@ -238,6 +247,19 @@ class Chat:
         session.name = name
         return ClaimResult(name, token, notices)
 
+    async def _pay_for_claim(self, sid: str, raw_name: str, token: str | None) -> None:
+        """Before a claim changes anything: a new identity is paid for from
+        the address's identity budget, a rename from the person's notice
+        budget (``RateLimited`` if there is none left). A claim refused
+        later (the name is taken) has still paid: trying names costs too."""
+        session = self._sessions[sid]
+        name = clean_name(raw_name)
+        identity = await self.backend.get_identity(token) if token else None
+        if identity is None:
+            self.budgets.take(IDENTITIES, address=session.address)
+        elif identity.name != name:
+            self.budgets.take(NOTICES, person=identity.token, address=session.address)
+
     def _is_idle(self, identity: Identity, now: float) -> bool:
         return identity.connections == 0 and now - identity.last_seen > self.name_idle_seconds
 
@@ -263,10 +285,34 @@ class Chat:
         channel = Channel(clean_channel(raw_name))
         if len(await self.backend.list_channels()) >= self.limits.max_channels:
             raise TooManyChannels(f"This server allows at most {self.limits.max_channels:,} channels.")
-        _throttle(session.creations, "channels")
+        self.budgets.take(CHANNELS, person=session.token, address=session.address)
         if not await self.backend.add_channel(channel):
             raise ChannelExists(f"A channel named {channel.name!r} already exists.")
+        self._touch(channel.key)
         return channel
+
+    async def release_idle_channels(self, keep: Collection[str] = ()) -> list[Channel]:
+        """Release every channel that has no messages, that no connection
+        has open, and where nothing happened for ``channel_idle_seconds``
+        (until administrators exist, nobody else can remove one). ``keep``:
+        keys of channels in use elsewhere (files being uploaded there).
+        Nobody is told; the channel is gone from ``list_channels``. A channel
+        never seen since this server started counts as seen now."""
+        now = self._clock()
+        open_here = {s.channel.key for s in self._sessions.values() if s.channel is not None}
+        released = []
+        for channel in await self.backend.list_channels():
+            key = channel.key
+            seen = self._channel_seen.setdefault(key, now)
+            if key in open_here or key in keep or now - seen < self.limits.channel_idle_seconds:
+                continue
+            if await self.backend.remove_channel(key):
+                del self._channel_seen[key]
+                released.append(channel)
+        return released
+
+    def _touch(self, channel_key: str) -> None:
+        self._channel_seen[channel_key] = self._clock()
 
     async def list_channels(self) -> list[Channel]:
         """All channels, sorted case-insensitively."""
@@ -292,13 +338,22 @@ class Chat:
         left = joined = None
         if session.channel is None or session.channel.key != channel.key:
             left = self._leave_notice(session)
-            session.channel = channel
             # Back before their "left" was said (a reload), or already here
             # in another tab: no news.
-            back = None
-            if session.token is not None:
-                back = self._departing.pop((session.token, channel.key), None)
-            if back is None and not self._also_there(session, channel):
+            back_key = (session.token or "", channel.key)
+            announce = back_key not in self._departing and not self._also_there(session, channel)
+            # Notices are paid for: a join that announces one may be refused
+            # (before anything changes); a move that only says "left" is not.
+            if announce:
+                self.budgets.take(NOTICES, person=session.token, address=session.address)
+            elif left is not None:
+                self.budgets.force(NOTICES, person=session.token, address=session.address)
+            if session.channel is not None:
+                self._touch(session.channel.key)
+            session.channel = channel
+            self._touch(channel.key)
+            self._departing.pop(back_key, None)
+            if announce:
                 joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
         return JoinResult(channel, left, joined)
 
@@ -324,6 +379,10 @@ class Chat:
         """Close the open channel; returns the leave notice, if one was open."""
         session = self._sessions[sid]
         notice = self._leave_notice(session)
+        if notice is not None:  # leaving is never refused, but it is paid for
+            self.budgets.force(NOTICES, person=session.token, address=session.address)
+        if session.channel is not None:
+            self._touch(session.channel.key)
         session.channel = None
         return notice
 
@@ -368,7 +427,7 @@ class Chat:
             if earlier is not None:
                 return Posted(earlier, duplicate=True)
         text = clean_message(raw_text)
-        _throttle(session.messages, "messages")
+        self.budgets.take(MESSAGES, person=session.token, address=session.address)
         channel = await self.channel(raw_channel)
         if session.channel is None or session.channel.key != channel.key:
             raise NotInChannel(f"Open #{channel.name} before posting to it.")
@@ -390,15 +449,7 @@ class Chat:
         message, dropped = await self.backend.append_message(
             channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id
         )
+        self._touch(channel.key)
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)
         return message
-
-
-def _throttle(bucket: TokenBucket | None, what: str) -> None:
-    wait = bucket.take() if bucket is not None else 0.0
-    if wait > 0:
-        seconds = retry_after(wait)
-        raise RateLimited(
-            f"Slow down: too many {what} at once. Try again in {seconds:g} s.", retry_after=seconds
-        )

@@ -55,3 +55,9 @@ class TooManyConnections(FlackError):
     """Too many open connections from one address (the handshake is refused)."""
 
     code = ErrorCode.TOO_MANY_CONNECTIONS
+
+
+class TooManyUploads(FlackError):
+    """Too many unfinished uploads (of a person, an address or the server)."""
+
+    code = ErrorCode.TOO_MANY_UPLOADS

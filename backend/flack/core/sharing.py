@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flack.core.chat import Chat, Clock
-from flack.core.errors import FlackError, NotInChannel
+from flack.core.errors import FlackError, NotInChannel, TooManyUploads
+from flack.core.limits import MIB, UPLOADS
 from flack.core.models import Channel, File, Message
 from flack.protocol import CHUNK_SIZE, ErrorCode, check_file_size, clean_file_name, format_size
 
-MAX_UPLOADS_PER_CONNECTION = 4
 FINISHED_REMEMBERED = 1000
 
 # Magic numbers of the image types shown inline. The browser's declared type
@@ -88,21 +88,31 @@ class FileStore(Protocol):
 
 @dataclass(slots=True)
 class Upload:
-    """An upload in progress; ``id`` is the capability its URL carries."""
+    """An upload in progress; ``id`` is the capability its URL carries.
+
+    It is reserved for its person (``token``) and ``address`` at its announced
+    size until it finishes or is released. ``sid`` is the connection that
+    announced it, ``None`` once that is gone (``orphaned`` says when); then
+    only arriving bytes keep it.
+    """
 
     id: str
-    sid: str
+    sid: str | None
     token: str
     sender: str
     channel: Channel
     name: str
     size: int
     hint: str
+    # When it was announced or its bytes last arrived (an empty chunk is no
+    # progress and does not count).
     touched: float
+    address: str = ""
     received: int = 0
     # A chunk is being written: a second request at the same time is refused,
     # or two bodies could interleave in the file.
     busy: bool = False
+    orphaned: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -132,7 +142,11 @@ class Sharing:
     Storage stays bounded: stored files never exceed ``total_bytes`` (the
     oldest are evicted to make room), and the files being uploaded, counted
     at their announced size, never exceed it either, so the folder holds at
-    most twice the bound.
+    most twice the bound. Unfinished uploads are bounded per person, per
+    address and in all (``Limits``), counted at their announced size, size 0
+    included; starting one is paid for from the person's and the address's
+    upload budget. An upload whose connection is gone is released unless its
+    bytes keep arriving (it is being resumed).
     """
 
     def __init__(
@@ -173,23 +187,54 @@ class Sharing:
             raise NotInChannel(f"Open #{channel.name} before sharing a file there.")
         name = clean_file_name(raw_name)
         check_file_size(size, min(self.max_file_bytes, self.total_bytes))
-        if sum(1 for u in self._uploads.values() if u.sid == sid) >= MAX_UPLOADS_PER_CONNECTION:
-            raise FlackError(
-                f"At most {MAX_UPLOADS_PER_CONNECTION} uploads at a time; wait for one to finish.",
-                ErrorCode.TOO_MANY_UPLOADS,
-            )
-        if sum(u.size for u in self._uploads.values()) + size > self.total_bytes:
-            raise FlackError(
-                "The server is receiving too many files right now; try again in a moment.",
-                ErrorCode.TOO_MANY_UPLOADS,
-            )
         assert session.token is not None and session.name is not None
+        self._release_orphans()
+        self._check_room(session.token, session.address, size)
+        self.chat.budgets.take(UPLOADS, person=session.token, address=session.address)
         upload = Upload(
-            self._new_id(), sid, session.token, session.name, channel, name, size, hint, self._clock()
+            self._new_id(),
+            sid,
+            session.token,
+            session.name,
+            channel,
+            name,
+            size,
+            hint,
+            self._clock(),
+            address=session.address,
         )
         self.store.create(upload.id)
         self._uploads[upload.id] = upload
         return upload
+
+    def _check_room(self, token: str, address: str, size: int) -> None:
+        """Refuse (``too_many_uploads``) an upload of ``size`` bytes that
+        would put the person, the address or the server over its bound."""
+        limits = self.chat.limits
+        # Each bound leaves room for one file of the largest size.
+        person_bytes = max(int(limits.upload_mb_per_person * MIB), self.max_file_bytes)
+        address_bytes = max(int(limits.upload_mb_per_address * MIB), self.max_file_bytes)
+        uploads = self._uploads.values()
+        mine = [u.size for u in uploads if u.token == token]
+        here = [u.size for u in uploads if u.address == address]
+        if len(mine) >= limits.uploads_per_person:
+            raise TooManyUploads(
+                f"At most {limits.uploads_per_person} unfinished uploads at a time; "
+                "wait for one to finish, or cancel one."
+            )
+        if sum(mine) + size > person_bytes:
+            raise TooManyUploads(
+                f"Your unfinished uploads may add up to {format_size(person_bytes)} at most; "
+                "wait for one to finish, or cancel one."
+            )
+        per_address = limits.uploads_per_person * limits.people_per_address
+        if len(here) >= per_address or sum(here) + size > address_bytes:
+            raise TooManyUploads(
+                "Too many files are being uploaded from your network right now; "
+                "try again when some have finished."
+            )
+        if len(self._uploads) >= limits.max_uploads or sum(u.size for u in uploads) + size > self.total_bytes:
+            raise TooManyUploads("The server is receiving too many files right now; try again in a moment.")
 
     def finished(self, upload_id: str) -> Message | None:
         """The file message of a recently finished upload, if this was one."""
@@ -224,7 +269,6 @@ class Sharing:
         if length is not None and offset + length > upload.size:
             raise self._too_much(upload)
         upload.busy = True
-        upload.touched = self._clock()
         return upload
 
     def receive(self, upload: Upload, data: bytes, start: int) -> None:
@@ -240,7 +284,8 @@ class Sharing:
             )
         self.store.write(upload.id, upload.received, data)
         upload.received += len(data)
-        upload.touched = self._clock()
+        if data:  # progress: an empty chunk keeps nothing alive
+            upload.touched = self._clock()
 
     def end_chunk(self, upload: Upload) -> None:
         """The chunk's request is over (however it ended)."""
@@ -260,13 +305,42 @@ class Sharing:
         del self._uploads[upload.id]
         self.store.discard(upload.id)
 
+    def disconnected(self, sid: str) -> None:
+        """Connection ``sid`` is gone: its uploads are released unless their
+        bytes keep arriving (see :meth:`_release_orphans`)."""
+        now = self._clock()
+        for upload in self._uploads.values():
+            if upload.sid == sid:
+                upload.sid, upload.orphaned = None, now
+
+    def _release_orphans(self) -> int:
+        # Kept while resuming: bytes arrived within the resume window after
+        # its connection went (a chunk in flight whose bytes stopped is no
+        # resume: the reservation goes, the request then gets a 404).
+        cutoff = self._clock() - self.chat.limits.upload_resume_seconds
+        gone = [
+            u.id
+            for u in self._uploads.values()
+            if u.orphaned is not None and max(u.orphaned, u.touched) < cutoff
+        ]
+        for upload_id in gone:
+            self.cancel(upload_id)
+        return len(gone)
+
     def sweep(self) -> int:
-        """Cancel uploads idle longer than ``idle_seconds``; returns how many."""
+        """Cancel uploads whose connection is gone and that are not being
+        resumed, and uploads without a byte for ``idle_seconds`` (a stalled
+        chunk included); returns how many."""
+        released = self._release_orphans()
         cutoff = self._clock() - self.idle_seconds
-        stale = [u.id for u in self._uploads.values() if u.touched < cutoff and not u.busy]
+        stale = [u.id for u in self._uploads.values() if u.touched < cutoff]
         for upload_id in stale:
             self.cancel(upload_id)
-        return len(stale)
+        return released + len(stale)
+
+    def channels_in_use(self) -> frozenset[str]:
+        """Keys of the channels files are being uploaded to (not to be released)."""
+        return frozenset(u.channel.key for u in self._uploads.values())
 
     @property
     def uploading(self) -> int:
