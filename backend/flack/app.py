@@ -178,9 +178,19 @@ async def _reap_every(interval: float, manager: FanoutManager) -> None:
 
 async def _janitor(chat: Chat, sharing: Sharing) -> None:
     # Lazy release on claim already frees names correctly; this sweep only
-    # bounds memory held by identities that never come back, and the disk
-    # held by uploads that were abandoned half-way.
-    interval = min(60.0, chat.name_idle_seconds / 2, sharing.idle_seconds / 2)
+    # bounds memory held by identities that never come back, the disk held
+    # by uploads that were abandoned half-way (or whose connection is gone
+    # and that are not being resumed), the memory of rate budgets that have
+    # refilled, and releases channels nobody used (no messages, nobody in
+    # them, nothing for a day).
+    limits = chat.limits
+    interval = min(
+        60.0,
+        chat.name_idle_seconds / 2,
+        sharing.idle_seconds / 2,
+        limits.upload_resume_seconds / 2,
+        limits.channel_idle_seconds / 2,
+    )
     while True:
         await asyncio.sleep(interval)
         try:
@@ -190,6 +200,10 @@ async def _janitor(chat: Chat, sharing: Sharing) -> None:
             dropped = sharing.sweep()
             if dropped:
                 log.info("dropped %d abandoned uploads", dropped)
+            chat.budgets.forget_idle()
+            channels = await chat.release_idle_channels(keep=sharing.channels_in_use())
+            if channels:
+                log.info("released %d unused channels", len(channels))
         except Exception:  # keep sweeping; a failed sweep loses nothing
             log.exception("idle sweep failed")
 

@@ -55,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-origins",
         help="extra browser origins allowed to connect, comma-separated (FLACK_ALLOWED_ORIGINS)",
     )
+    # Limits per person and per address (the rest are FLACK_* variables only).
+    serve.add_argument(
+        "--people-per-address",
+        type=int,
+        help="an address may do as much as this many people (FLACK_PEOPLE_PER_ADDRESS, default 10)",
+    )
+    serve.add_argument(
+        "--channel-idle-seconds",
+        type=float,
+        help="release a channel with no messages and nobody in it after this long "
+        "(FLACK_CHANNEL_IDLE_SECONDS, default 86400)",
+    )
     serve.add_argument("--log-level", help="debug, info, warning … (FLACK_LOG_LEVEL, default info)")
     return parser
 

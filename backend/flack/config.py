@@ -44,6 +44,26 @@ class Settings:
     channel_burst: int = _LIMITS.channel_burst
     max_channels: int = _LIMITS.max_channels
     connections_per_address: int = _LIMITS.connections_per_address
+    # Limits per person and per address (issue 11; see flack.core.limits):
+    # a person is an identity token; an address's budget is this many
+    # people's. Joins/leaves/renames (notices), identities created per
+    # address, uploads started, unfinished uploads per person and their
+    # announced MB (per address too), unfinished uploads on the server, how
+    # long an upload whose connection is gone is kept while not resumed, and
+    # how long a channel with no messages and nobody in it lasts.
+    people_per_address: int = _LIMITS.people_per_address
+    notice_rate: float = _LIMITS.notice_rate
+    notice_burst: int = _LIMITS.notice_burst
+    identity_rate: float = _LIMITS.identity_rate
+    identity_burst: int = _LIMITS.identity_burst
+    upload_rate: float = _LIMITS.upload_rate
+    upload_burst: int = _LIMITS.upload_burst
+    uploads_per_person: int = _LIMITS.uploads_per_person
+    upload_mb_per_person: float = _LIMITS.upload_mb_per_person
+    upload_mb_per_address: float = _LIMITS.upload_mb_per_address
+    max_uploads: int = _LIMITS.max_uploads
+    upload_resume_seconds: float = _LIMITS.upload_resume_seconds
+    channel_idle_seconds: float = _LIMITS.channel_idle_seconds
     # Extra browser origins allowed to open the socket, comma-separated
     # ("https://chat.example.org"); the page's own origin is always allowed.
     allowed_origins: str = ""
@@ -84,6 +104,9 @@ class Settings:
         for name in (*numbers, "connections_per_address"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"FLACK_{name.upper()} must be positive")
+        for name in PERSON_AND_ADDRESS_LIMITS:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"FLACK_{name.upper()} must be positive")
         if self.state_interval <= 0:
             raise ValueError("FLACK_STATE_INTERVAL must be positive")
         if not 0 <= self.batch_ms <= 1000:
@@ -103,6 +126,23 @@ def _convert(name: str, raw: str, kind: type) -> Any:
 
 
 MB = 1024 * 1024
+
+# The settings of the limits per person and per address (all positive).
+PERSON_AND_ADDRESS_LIMITS = (
+    "people_per_address",
+    "notice_rate",
+    "notice_burst",
+    "identity_rate",
+    "identity_burst",
+    "upload_rate",
+    "upload_burst",
+    "uploads_per_person",
+    "upload_mb_per_person",
+    "upload_mb_per_address",
+    "max_uploads",
+    "upload_resume_seconds",
+    "channel_idle_seconds",
+)
 
 
 def origins_of(settings: Settings) -> tuple[str, ...]:

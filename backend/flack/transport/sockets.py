@@ -171,6 +171,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._rooms.forget(sid)
+        # Its uploads stay reserved only while their bytes keep arriving.
+        self.sharing.disconnected(sid)
         self._announce(await self.chat.disconnect(sid), skip_sid=sid)
         if self.chat.leave_grace_seconds > 0:
             # Held "left" notices are said once their grace period is over
