@@ -81,7 +81,7 @@ async def test_limits(make) -> None:
     texts = [m["text"] for m in (await alice.ok("join_channel", {"channel": first}))["messages"]]
     assert texts == ["m0", "m1", "m2", "after waiting"]  # the refused one was not stored
 
-    # Rates are per connection; the number of channels is per server.
+    # Rates are per person (each of these is someone else); the number of channels is per server.
     bob = await (await make()).named(unique("bob"))
     carol = await (await make()).named(unique("carol"))
     await bob.ok("create_channel", {"channel": unique("lim-")})
