@@ -398,6 +398,22 @@ async def test_uploads_of_a_closed_connection_are_released_unless_resumed(
     assert (await sharing.finish(resumed)).message.file is not None
 
 
+async def test_an_abandoned_upload_is_gone_before_any_sweep(sharing: Sharing, clock: Clock) -> None:
+    late = await sharing.start("a", "general", "late", 10, "")
+    stalled = await sharing.start("a", "general", "stalled", 10, "")
+    chunk = sharing.begin_chunk(stalled.id, 0, 10)
+    sharing.receive(chunk, b"01", 0)
+    sharing.disconnected("a")
+    clock.now += UNLIMITED.upload_resume_seconds + 1
+    with pytest.raises(UploadError) as refused:
+        sharing.begin_chunk(late.id, 0, 10)  # too late to resume
+    assert refused.value.status == 404
+    with pytest.raises(UploadError):
+        sharing.receive(chunk, b"234", 0)  # its bytes stopped for too long
+    sharing.end_chunk(chunk)
+    assert sharing.uploading == 0
+
+
 async def test_a_released_orphan_makes_room_before_counting(sharing: Sharing, clock: Clock) -> None:
     for _ in range(UNLIMITED.uploads_per_person):
         await sharing.start("a", "general", "empty", 0, "")

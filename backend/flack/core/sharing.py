@@ -241,8 +241,13 @@ class Sharing:
         return self._finished.get(upload_id)
 
     def get(self, upload_id: str) -> Upload:
-        """A live upload, or a 404 ``UploadError``."""
+        """A live upload, or a 404 ``UploadError`` (also for one whose
+        connection is gone and that was not resumed in time, even before a
+        sweep has released it)."""
         upload = self._uploads.get(upload_id)
+        if upload is not None and self._abandoned(upload):
+            self._discard(upload)
+            upload = None
         if upload is None:
             raise _gone()
         return upload
@@ -276,6 +281,9 @@ class Sharing:
         beyond the announced size or the chunk size (a body without a length)."""
         if self._uploads.get(upload.id) is not upload:
             raise _gone()  # cancelled meanwhile
+        if self._abandoned(upload):  # its bytes stopped for longer than a resume may take
+            self._discard(upload)
+            raise _gone()
         if upload.received + len(data) > upload.size:
             raise self._too_much(upload)
         if upload.received + len(data) - start > CHUNK_SIZE:
@@ -301,7 +309,9 @@ class Sharing:
 
     def cancel(self, upload_id: str) -> None:
         """Stop an upload and delete what arrived."""
-        upload = self.get(upload_id)
+        self._discard(self.get(upload_id))
+
+    def _discard(self, upload: Upload) -> None:
         del self._uploads[upload.id]
         self.store.discard(upload.id)
 
@@ -313,18 +323,20 @@ class Sharing:
             if upload.sid == sid:
                 upload.sid, upload.orphaned = None, now
 
-    def _release_orphans(self) -> int:
-        # Kept while resuming: bytes arrived within the resume window after
-        # its connection went (a chunk in flight whose bytes stopped is no
-        # resume: the reservation goes, the request then gets a 404).
+    def _abandoned(self, upload: Upload) -> bool:
+        # Kept while resuming: a byte arrived within the resume window of its
+        # connection closing, or of the last byte (a chunk in flight whose
+        # bytes stopped is no resume: the reservation goes, its request
+        # then gets a 404).
+        if upload.orphaned is None:
+            return False
         cutoff = self._clock() - self.chat.limits.upload_resume_seconds
-        gone = [
-            u.id
-            for u in self._uploads.values()
-            if u.orphaned is not None and max(u.orphaned, u.touched) < cutoff
-        ]
-        for upload_id in gone:
-            self.cancel(upload_id)
+        return max(upload.orphaned, upload.touched) < cutoff
+
+    def _release_orphans(self) -> int:
+        gone = [u for u in self._uploads.values() if self._abandoned(u)]
+        for upload in gone:
+            self._discard(upload)
         return len(gone)
 
     def sweep(self) -> int:
