@@ -105,6 +105,10 @@ class TokenBucket:
             self._tokens -= 1.0
         return wait
 
+    def spend(self) -> None:
+        """Spend the token :meth:`wait` just said is there."""
+        self._tokens -= 1.0
+
     def force(self) -> None:
         """Spend a token whether or not there is one (into debt, bounded)."""
         self._refill()
@@ -172,41 +176,46 @@ class Budgets:
         """How many buckets are remembered (the others are full)."""
         return len(self._buckets)
 
-    def _pair(self, kind: str, person: str | None, address: str | None) -> list[tuple[str, TokenBucket]]:
-        found = []
-        for whose, key in ((_PERSON, person), (_ADDRESS, address)):
-            if key is None or kind not in self._rates[whose]:
-                continue
-            bucket = self._buckets.get((kind, whose, key))
-            if bucket is None:
-                if len(self._buckets) >= self._sweep_at:
-                    self.forget_idle()
-                    self._sweep_at = max(_SWEEP_FLOOR, 2 * len(self._buckets))
-                rate, burst = self._rates[whose][kind]
-                bucket = self._buckets[(kind, whose, key)] = TokenBucket(rate, burst, self._clock)
-            found.append((whose, bucket))
-        return found
+    def _bucket(self, kind: str, whose: str, key: str) -> TokenBucket | None:
+        rates = self._rates[whose].get(kind)
+        if rates is None:  # this kind is not paid for by this side
+            return None
+        bucket = self._buckets.get((kind, whose, key))
+        if bucket is None:
+            if len(self._buckets) >= self._sweep_at:
+                self.forget_idle()
+                self._sweep_at = max(_SWEEP_FLOOR, 2 * len(self._buckets))
+            bucket = self._buckets[(kind, whose, key)] = TokenBucket(*rates, self._clock)
+        return bucket
+
+    def _pair(self, kind: str, person: str | None, address: str | None) -> tuple[TokenBucket | None, ...]:
+        return (
+            None if person is None else self._bucket(kind, _PERSON, person),
+            None if address is None else self._bucket(kind, _ADDRESS, address),
+        )
 
     def take(self, kind: str, *, person: str | None = None, address: str | None = None) -> None:
         """Pay for one action of ``kind`` by ``person`` (a token) from
         ``address``; ``RateLimited`` (nothing spent) if either is out of budget."""
-        pair = self._pair(kind, person, address)
-        waits = [(bucket.wait(), whose) for whose, bucket in pair]
-        wait, whose = max(waits, default=(0.0, _PERSON))
-        if wait > 0:
-            seconds = retry_after(wait)
-            where = " from your network" if whose == _ADDRESS else ""
+        mine, theirs = self._pair(kind, person, address)
+        wait = mine.wait() if mine is not None else 0.0
+        shared = theirs.wait() if theirs is not None else 0.0
+        if wait > 0 or shared > 0:
+            seconds = retry_after(max(wait, shared))
+            where = " from your network" if shared > wait else ""
             raise RateLimited(
                 f"Slow down: {_WORDS[kind]}{where} at once. Try again in {seconds:g} s.",
                 retry_after=seconds,
             )
-        for _, bucket in pair:
-            bucket.take()
+        for bucket in (mine, theirs):
+            if bucket is not None:
+                bucket.spend()
 
     def force(self, kind: str, *, person: str | None = None, address: str | None = None) -> None:
         """Pay for an action that happens anyway (into debt if need be)."""
-        for _, bucket in self._pair(kind, person, address):
-            bucket.force()
+        for bucket in self._pair(kind, person, address):
+            if bucket is not None:
+                bucket.force()
 
     def forget_idle(self) -> int:
         """Forget every bucket that has refilled; returns how many."""
