@@ -55,9 +55,10 @@ def test_taken_and_invalid_names_are_refused_in_words(person, names):
     expect(bob.dialog_alert).to_be_hidden()
 
 
-def test_change_name_announces_the_rename_and_frees_the_old_name(person, names):
+def test_change_name_announces_the_rename_and_keeps_the_old_name(person, names):
     """ "Change name" renames; the other person in the channel reads the rename
-    in the log; somebody else can then take the old name."""
+    in the log; the old name stays the renamed person's (issue 11: before, somebody
+    else could take it at once and post under it), and they can take it back."""
     old, new = names("Carol"), names("Caroline")
     carol = person(old)
     dave_name = names("Dave")
@@ -77,8 +78,13 @@ def test_change_name_announces_the_rename_and_frees_the_old_name(person, names):
     carol.send("after the rename")
     expect(dave.article("after the rename")).to_contain_text(new)
 
-    # The old name is free again: Dave can take it.
+    # The old name is still Carol's: Dave cannot take it, and keeps his own.
     dave.page.get_by_role("button", name="Change name").click()
-    dave.take_name(old)
-    expect(dave.dialog_alert).to_be_hidden()
-    expect(carol.log).to_contain_text(re.compile(re.escape(dave_name) + r".*" + re.escape(old)))
+    dave.claim(old)
+    expect(dave.dialog_alert).to_be_visible()
+    expect(dave.dialog_alert).to_contain_text(re.compile(r"taken", re.I))
+    dave.take_name(dave_name)
+    # Carol can take it back.
+    carol.page.get_by_role("button", name="Change name").click()
+    carol.take_name(old)
+    expect(dave.log).to_contain_text(re.compile(re.escape(new) + r".*" + re.escape(old)))

@@ -42,8 +42,12 @@ def save_state(path: Path, backend: MemoryBackend, now: float) -> int:
 def load_state(path: Path, backend: MemoryBackend) -> bool:
     """Read ``path`` into the backend; ``False`` if there is no file yet.
 
-    A damaged file is an error (``ValueError``): starting empty would
-    silently throw the chat away, and the next save would make that final.
+    A damaged file is an error (``ValueError`` saying which field, e.g.
+    ``channels[2].messages[5].id``): starting empty would silently throw the
+    chat away, and the next save would make that final. Nothing in it is
+    trusted (``backends/snapshot.py`` checks every field). What a file
+    written by an older Flack holds that today's name rules refuse is left
+    out, with a warning in the log.
     """
     try:
         raw = path.read_bytes()
@@ -51,7 +55,16 @@ def load_state(path: Path, backend: MemoryBackend) -> bool:
         return False
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"{path} is nested too deeply to be a Flack state file") from None
     except ValueError as error:
         raise ValueError(f"{path} is not valid JSON: {error}") from None
-    backend.restore(data)
+    try:
+        notes = backend.restore(data)
+    except RecursionError:
+        raise ValueError(f"{path} is nested too deeply to be a Flack state file") from None
+    except ValueError as error:
+        raise ValueError(f"{path} is not a usable Flack state file: {error}") from None
+    for note in notes:
+        log.warning("%s: %s", path, note)
     return True

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from flack.backends.base import StateBackend
+from flack.backends.base import RESERVED_MAX, SENT_REMEMBERED, StateBackend
 from flack.backends.memory import MemoryBackend
 from flack.core.models import Channel, File
+from flack.protocol import fold
 
 BACKENDS: dict[str, Callable[[int], StateBackend]] = {"memory": MemoryBackend}
 
@@ -26,15 +27,23 @@ class TestBackendContract:
         assert await backend.get_channel("nope") is None
         assert await backend.list_channels() == [Channel("General")]
 
+    async def test_channels_are_unique_by_look_too(self, backend: StateBackend) -> None:
+        assert await backend.add_channel(Channel("General"))
+        assert not await backend.add_channel(Channel("gеneral"))  # Cyrillic е: the same key
+        assert not await backend.add_channel(Channel("GeneraI"))  # capital I: the same look
+        assert await backend.get_channel(fold("gеneral")) == Channel("General")
+        assert await backend.add_channel(Channel("Generals"))
+        assert len(await backend.list_channels()) == 2
+
     async def test_only_a_channel_without_messages_is_removed(self, backend: StateBackend) -> None:
         await backend.add_channel(Channel("Empty"))
         await backend.add_channel(Channel("Talked"))
         await backend.append_message("talked", "Ada", "hello", "t")
-        assert await backend.remove_channel("empty")
+        assert await backend.remove_channel(Channel("Empty").key)
         assert not await backend.remove_channel("talked")
         assert not await backend.remove_channel("nope")
         assert await backend.list_channels() == [Channel("Talked")]
-        assert await backend.add_channel(Channel("empty"))  # the name is free again
+        assert await backend.add_channel(Channel("EMPTY"))  # the name is free again, in any spelling
 
     async def test_messages_get_increasing_ids_and_are_capped(self, backend: StateBackend) -> None:
         await backend.add_channel(Channel("a"))
@@ -74,20 +83,81 @@ class TestBackendContract:
         plain, _ = await backend.append_message("general", "Ada", "no id", "t")
         assert plain.client_id is None
 
+    async def test_one_identity_sending_a_lot_never_pushes_out_anothers_sends(
+        self, backend: StateBackend
+    ) -> None:
+        await backend.add_channel(Channel("general"))
+        mine, _ = await backend.append_message("general", "Ada", "hi", "t", sent_by="ada", client_id="c1")
+        for n in range(SENT_REMEMBERED + 1):
+            await backend.append_message("general", "Bob", "x", "t", sent_by="bob", client_id=f"b{n}")
+        assert await backend.recall_sent("ada", "c1") == mine
+        # Each identity's own memory is bounded: Bob's oldest send is forgotten.
+        assert await backend.recall_sent("bob", "b0") is None
+        assert await backend.recall_sent("bob", f"b{SENT_REMEMBERED}") is not None
+
+    async def test_releasing_an_identity_forgets_its_sends(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("general"))
+        await backend.bind_name("ada", "Ada", 1.0)
+        await backend.append_message("general", "Ada", "hi", "t", sent_by="ada", client_id="c1")
+        await backend.release("ada")
+        assert await backend.recall_sent("ada", "c1") is None
+
     async def test_bind_name_is_exclusive(self, backend: StateBackend) -> None:
         ada = await backend.bind_name("t1", "Ada", 1.0)
         assert ada is not None and ada.name == "Ada"
         assert await backend.bind_name("t2", "ADA", 2.0) is None
-        holder = await backend.holder_of("ada")
-        assert holder is not None and holder.token == "t1"
+        assert [h.token for h in await backend.holders_of("ada", 2.0)] == ["t1"]
+
+    async def test_look_alike_names_are_held_too(self, backend: StateBackend) -> None:
+        await backend.bind_name("t1", "Alice", 1.0)
+        for lookalike in ("Аlice", "ＡＬＩＣＥ", "AIice", "A1ice"):
+            assert await backend.bind_name("t2", lookalike, 2.0) is None, lookalike
+            assert [h.token for h in await backend.holders_of(lookalike, 2.0)] == ["t1"], lookalike
+        assert await backend.bind_name("t2", "Alicia", 2.0) is not None
+        assert await backend.holders_of("Bob", 2.0) == []
 
     async def test_rebinding_moves_the_name(self, backend: StateBackend) -> None:
         await backend.bind_name("t1", "Ada", 1.0)
         await backend.add_connections("t1", 2, 1.0)
         renamed = await backend.bind_name("t1", "Grace", 2.0)
         assert renamed is not None and renamed.connections == 2
-        assert await backend.holder_of("ada") is None
+        assert await backend.holders_of("ada", 2.0) == []  # no reservation asked for
         assert await backend.bind_name("t2", "Ada", 3.0) is not None
+
+    async def test_a_rename_keeps_the_old_name_reserved_until_then(self, backend: StateBackend) -> None:
+        await backend.bind_name("t1", "Ada", 1.0)
+        renamed = await backend.bind_name("t1", "Grace", 2.0, reserve_until=10.0)
+        assert renamed is not None and renamed.reserved == (("Ada", 10.0),)
+        assert await backend.bind_name("t2", "ada", 5.0) is None  # still Ada's (t1's)
+        assert [h.token for h in await backend.holders_of("Аda", 5.0)] == ["t1"]
+        # Its owner may take it back at any time; then the other name is the reserved one.
+        back = await backend.bind_name("t1", "Ada", 6.0, reserve_until=20.0)
+        assert back is not None and back.name == "Ada" and back.reserved == (("Grace", 20.0),)
+        assert await backend.bind_name("t2", "Grace", 7.0) is None
+        # Once the time is over, anybody may have it.
+        assert await backend.holders_of("Grace", 20.5) == []
+        assert await backend.bind_name("t2", "Grace", 20.5) is not None
+        assert await backend.expire_reservations(21.0) == 1
+        ada = await backend.get_identity("t1")
+        assert ada is not None and ada.reserved == ()
+
+    async def test_only_the_latest_old_names_stay_reserved(self, backend: StateBackend) -> None:
+        names = [f"Name{chr(ord('A') + n)}" for n in range(RESERVED_MAX + 2)]
+        for n, name in enumerate(names):
+            await backend.bind_name("t1", name, float(n), reserve_until=100.0)
+        identity = await backend.get_identity("t1")
+        assert identity is not None
+        assert [name for name, _ in identity.reserved] == names[-RESERVED_MAX - 1 : -1]
+        assert await backend.bind_name("t2", names[0], 50.0) is not None  # freed early
+        assert await backend.bind_name("t2", names[-2], 50.0) is None
+
+    async def test_releasing_frees_the_reserved_names_too(self, backend: StateBackend) -> None:
+        await backend.bind_name("t1", "Ada", 1.0)
+        await backend.bind_name("t1", "Grace", 2.0, reserve_until=100.0)
+        await backend.release("t1")
+        assert await backend.holders_of("Ada", 3.0) == []
+        assert await backend.bind_name("t2", "Ada", 3.0) is not None
+        assert await backend.bind_name("t3", "Grace", 3.0) is not None
 
     async def test_returned_identities_are_copies(self, backend: StateBackend) -> None:
         await backend.bind_name("t1", "Ada", 1.0)
@@ -109,5 +179,5 @@ class TestBackendContract:
         assert await backend.idle_identities(seen_before=6.0) == []
         await backend.release("t2")
         assert await backend.get_identity("t2") is None
-        assert await backend.holder_of("bob") is None
+        assert await backend.holders_of("bob", 6.0) == []
         await backend.release("t2")  # releasing twice is harmless

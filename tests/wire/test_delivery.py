@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from wire_support import unique
+import asyncio
+
+from flack.testing import running_server
+from wire_support import Peer, unique
 
 
 async def test_rejoin_with_since_gets_exactly_the_missed_messages(peers) -> None:
@@ -64,3 +67,51 @@ async def test_a_retried_send_appears_once(peers) -> None:
     assert [d["message"]["text"] for d in watcher.events("message")] == ["only once", "after the retry"]
     history = (await watcher.ok("join_channel", {"channel": channel}))["messages"]
     assert [m["text"] for m in history] == ["only once", "after the retry"]
+
+
+async def test_a_retry_is_recognised_however_much_someone_else_sends() -> None:
+    """Issue 11: the client_id memory was one table of 10,000 for everybody,
+    so one person's sends pushed out another's and the victim's retry was
+    stored twice. It is per identity: nobody else's sending touches it."""
+    with running_server() as url:
+        victim = await (await Peer(url).connect()).named("victim")
+        flooder = await (await Peer(url).connect()).named("flooder")
+        try:
+            await victim.ok("create_channel", {"channel": "quiet"})
+            await victim.ok("join_channel", {"channel": "quiet"})
+            first = await victim.ok(
+                "send_message", {"channel": "quiet", "text": "pay Bob", "client_id": "v-1"}
+            )
+            await flooder.ok("create_channel", {"channel": "noise"})
+            await flooder.ok("join_channel", {"channel": "noise"})
+            for batch in range(11):  # 11,000 sends, 1,000 in flight at a time (bounded)
+                await asyncio.gather(
+                    *(
+                        flooder.ok(
+                            "send_message", {"channel": "noise", "text": "x", "client_id": f"f-{batch}-{n}"}
+                        )
+                        for n in range(1000)
+                    )
+                )
+            retry = await victim.ok(
+                "send_message", {"channel": "quiet", "text": "pay Bob", "client_id": "v-1"}
+            )
+            assert retry["duplicate"] is True and retry["message"] == first["message"]
+            history = (await victim.ok("join_channel", {"channel": "quiet"}))["messages"]
+            assert [m["text"] for m in history] == ["pay Bob"]  # stored once
+        finally:
+            await victim.sio.disconnect()
+            await flooder.sio.disconnect()
+
+
+async def test_the_same_client_id_from_two_people_is_two_messages(peers) -> None:
+    channel = unique("ids-")
+    ada = await (await peers()).named(unique("ada"))
+    bob = await (await peers()).named(unique("bob"))
+    await ada.ok("create_channel", {"channel": channel})
+    for peer in (ada, bob):
+        await peer.ok("join_channel", {"channel": channel})
+    mine = await ada.ok("send_message", {"channel": channel, "text": "from ada", "client_id": "same"})
+    theirs = await bob.ok("send_message", {"channel": channel, "text": "from bob", "client_id": "same"})
+    assert theirs["duplicate"] is False and theirs["message"]["id"] != mine["message"]["id"]
+    assert theirs["message"]["sender"] == bob.name

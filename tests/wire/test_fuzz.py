@@ -52,7 +52,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from flack.protocol import CLIENT_EVENTS, HISTORY_LIMIT, ErrorCode, fold
+from flack.backends.base import RESERVED_MAX
+from flack.protocol import CLIENT_EVENTS, HISTORY_LIMIT, ErrorCode, confusable, fold, skeleton
 from flack.testing import running_server
 from inprocess import InProcessServer
 from wire_support import Peer, unique
@@ -271,6 +272,8 @@ class Person:
     name: str
     token: str | None = None
     sent: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (payload, message)
+    # Names it had before renaming, still its own (for a day; at most RESERVED_MAX, the latest).
+    old_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -330,9 +333,17 @@ class RoomsMachine(RuleBasedStateMachine):
         return [n for n in self.live() if self.tabs[n].person is not None]
 
     def holder(self, name: str) -> int | None:
-        """Which person holds ``name`` (names are reserved for a day: nobody
-        here lets one go except by renaming)."""
-        return next((n for n, p in enumerate(self.people) if fold(p.name) == fold(name)), None)
+        """Which person holds ``name``, or a name it cannot coexist with, as
+        their name or an old one kept after a rename (names are reserved for
+        a day: nobody here lets one go)."""
+        return next(
+            (
+                n
+                for n, p in enumerate(self.people)
+                if any(confusable(h, name) for h in [p.name, *p.old_names])
+            ),
+            None,
+        )
 
     def spelled(self, name: str, upper: bool) -> str:
         return name.upper() if upper else name
@@ -392,6 +403,12 @@ class RoomsMachine(RuleBasedStateMachine):
         person = self.people[expect_person]
         if person.token is not None:
             assert ack["data"]["token"] == person.token
+            # A rename keeps the old name this person's (the latest RESERVED_MAX).
+            same = lambda a, b: fold(a) == fold(b) and skeleton(a) == skeleton(b)  # noqa: E731
+            kept = [n for n in person.old_names if not same(n, name)]
+            if not same(person.name, name):
+                kept = [n for n in kept if not same(n, person.name)] + [person.name]
+            person.old_names = kept[-RESERVED_MAX:]
         person.name, person.token = name, ack["data"]["token"]
         tab.person = expect_person  # the open channel stays open
 

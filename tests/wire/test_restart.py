@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -171,3 +176,68 @@ async def test_shutdown_with_hundreds_of_connections_is_prompt() -> None:
             for ws in sockets:
                 await ws.close()
         await setup.sio.disconnect()
+
+
+def start_with(state: Path, content: bytes) -> tuple[int | None, str]:
+    """Start ``flack serve`` on a state file with ``content``; its exit code
+    and what it said on stderr (``None`` if it started serving instead: it
+    is stopped then). Bounded: 30 s at most."""
+    state.write_bytes(content)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLACK_STATE_FILE": str(state),
+        "FLACK_LOG_LEVEL": "warning",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE) as process:
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    process.terminate()  # it started on a hostile file
+                    process.wait(10)
+                    return None, ""
+            except OSError:
+                time.sleep(0.1)
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        assert process.stderr is not None
+        return process.returncode, process.stderr.read().decode(errors="replace")
+
+
+HOSTILE_STATE = {
+    "nested 100,000 deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "channels as text": (b'{"version": 2, "channels": "general", "identities": [], "sent": []}', "channels:"),
+    "a version-1 message that is a list": (
+        b'{"version": 1, "channels": [{"name": "x", "last_id": 1, "messages": [["file"]]}],'
+        b' "identities": [], "sent": []}',
+        "channels[0].messages[0]",
+    ),
+    "last_seen as text": (
+        b'{"version": 2, "channels": [], "identities": [{"token": "t", "name": "Ada", "last_seen": "now"}],'
+        b' "sent": []}',
+        "identities[0].last_seen",
+    ),
+    "GENERAL and general": (
+        b'{"version": 2, "channels": [{"name": "GENERAL", "last_id": 0, "messages": []},'
+        b' {"name": "general", "last_id": 1,'
+        b' "messages": [{"id": 1, "sender": "x", "text": "y", "time": "t"}]}],'
+        b' "identities": [], "sent": []}',
+        "channels[1]: 'general' is the same name as channels[0] 'GENERAL'",
+    ),
+}
+
+
+@pytest.mark.parametrize(("content", "says"), HOSTILE_STATE.values(), ids=HOSTILE_STATE.keys())
+def test_a_hostile_state_file_stops_the_server_with_a_clear_error(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    # Issue 11: deep nesting crashed start-up (RecursionError), wrong types with
+    # AttributeError tracebacks, and "GENERAL" silently replaced "general" and its history.
+    code, stderr = start_with(tmp_path / "state.json", content)
+    assert code == 2, (code, stderr[-2000:])
+    assert says in stderr and "Traceback" not in stderr, stderr[-2000:]
+    assert stderr.count("\n") <= 3  # one line to act on, not a trace

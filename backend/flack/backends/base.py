@@ -12,9 +12,23 @@ from abc import ABC, abstractmethod
 
 from flack.core.models import Channel, File, Identity, Message
 
+# How many sends of one identity are remembered by ``client_id`` (five times
+# what the browser's outbox can hold waiting), each identity its own: one
+# person's sends never push another's out.
+SENT_REMEMBERED = 1_000
+# How many old names (from renames) one identity keeps reserved at once; an
+# older one is freed when a further rename would go past this.
+RESERVED_MAX = 3
+
 
 class StateBackend(ABC):
-    """Storage for channels, their newest messages and name bindings."""
+    """Storage for channels, their newest messages and name bindings.
+
+    Channels and names are unique by two keys (``flack.protocol``): ``fold``
+    (letter case and look-alike characters ignored; channels are stored and
+    found under it) and ``skeleton`` (what the name looks like as written).
+    Two labels that share either cannot both be held (``protocol.confusable``).
+    """
 
     def __init__(self, history_limit: int) -> None:
         self.history_limit = history_limit
@@ -23,11 +37,12 @@ class StateBackend(ABC):
 
     @abstractmethod
     async def add_channel(self, channel: Channel) -> bool:
-        """Store ``channel`` unless one with its key exists; True if stored."""
+        """Store ``channel`` unless one it cannot coexist with exists (the
+        same ``fold`` key or the same ``skeleton``); True if stored."""
 
     @abstractmethod
     async def get_channel(self, key: str) -> Channel | None:
-        """The channel with this case-folded key, if any."""
+        """The channel with this key (``protocol.fold`` of its name), if any."""
 
     @abstractmethod
     async def list_channels(self) -> list[Channel]:
@@ -59,7 +74,8 @@ class StateBackend(ABC):
     @abstractmethod
     async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
         """The message this identity token already sent with this client id,
-        if it is still remembered (at least the most recent 10,000 sends)."""
+        if it is still remembered: each identity's latest ``SENT_REMEMBERED``
+        sends, whatever others send; forgotten with the identity."""
 
     @abstractmethod
     async def expire_file(self, key: str, message_id: int) -> Message | None:
@@ -77,16 +93,24 @@ class StateBackend(ABC):
         """The identity holding ``token``, if any."""
 
     @abstractmethod
-    async def holder_of(self, name_key: str) -> Identity | None:
-        """The identity holding the case-folded name, if any."""
+    async def holders_of(self, name: str, now: float) -> list[Identity]:
+        """The identities holding a name that ``name`` cannot coexist with
+        (``protocol.confusable``): as their name, or as an old name still
+        reserved for them at ``now``. At most one per key, so two at most."""
 
     @abstractmethod
-    async def bind_name(self, token: str, name: str, now: float) -> Identity | None:
-        """Bind ``name`` to ``token`` if nobody else holds it.
+    async def bind_name(
+        self, token: str, name: str, now: float, reserve_until: float | None = None
+    ) -> Identity | None:
+        """Bind ``name`` to ``token`` unless another token holds a name it
+        cannot coexist with (see :meth:`holders_of`).
 
-        Creates the identity if the token is new and releases the token's
-        previous name. Returns the updated identity, or None if the name is
-        held by another token (nothing changes then).
+        Creates the identity if the token is new. On a rename the previous
+        name stays reserved for this token until ``reserve_until`` (with
+        ``None`` it is freed at once), at most ``RESERVED_MAX`` old names, the
+        oldest freed first; taking a reserved name back makes it the name
+        again. Returns the updated identity, or None if the name is held by
+        another token (nothing changes then).
         """
 
     @abstractmethod
@@ -95,7 +119,13 @@ class StateBackend(ABC):
 
     @abstractmethod
     async def release(self, token: str) -> None:
-        """Forget an identity and free its name."""
+        """Forget an identity: free its name and its reserved old names, and
+        forget the sends remembered for it."""
+
+    @abstractmethod
+    async def expire_reservations(self, now: float) -> int:
+        """Free the reserved old names whose time is over at ``now`` (they
+        no longer count for :meth:`holders_of` anyway); returns how many."""
 
     @abstractmethod
     async def idle_identities(self, seen_before: float) -> list[Identity]:

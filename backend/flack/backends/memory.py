@@ -6,17 +6,12 @@ from collections import OrderedDict, deque
 from dataclasses import replace
 from typing import Any
 
-from flack.backends.base import StateBackend
+from flack.backends.base import RESERVED_MAX, SENT_REMEMBERED, StateBackend
+from flack.backends.snapshot import READABLE_VERSIONS, SNAPSHOT_VERSION, read_snapshot
 from flack.core.models import Channel, File, Identity, Message
-from flack.protocol import ProtocolError
+from flack.protocol import confusable, fold, skeleton
 
-# Bump when the snapshot's shape changes; unknown versions are refused, not misread.
-# Version 2 stores messages in their wire shape (``Message.to_wire``); version 1
-# stored files with a "kind" and no URL, and is still read.
-SNAPSHOT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-
-SENT_REMEMBERED = 10_000
+__all__ = ["READABLE_VERSIONS", "SENT_REMEMBERED", "SNAPSHOT_VERSION", "MemoryBackend"]
 
 
 class _ChannelState:
@@ -29,22 +24,34 @@ class _ChannelState:
         self.last_id = 0
 
 
+def _same(a: str, b: str) -> bool:
+    """Two spellings of one name: the same key and the same look."""
+    return fold(a) == fold(b) and skeleton(a) == skeleton(b)
+
+
 class MemoryBackend(StateBackend):
     """Everything in dictionaries. No method awaits, so each one is atomic
     with respect to the event loop."""
 
     def __init__(self, history_limit: int) -> None:
         super().__init__(history_limit)
-        self._channels: dict[str, _ChannelState] = {}
+        self._channels: dict[str, _ChannelState] = {}  # fold -> channel
+        self._channel_looks: dict[str, str] = {}  # skeleton -> fold
         self._identities: dict[str, Identity] = {}  # token -> identity
-        self._holders: dict[str, str] = {}  # folded name -> token
-        # (token, client_id) -> message, oldest first, bounded.
-        self._sent: OrderedDict[tuple[str, str], Message] = OrderedDict()
+        # Every name an identity holds (its own and its reserved old ones),
+        # by fold and by skeleton -> token. An entry of a reservation that
+        # ran out stays until it is swept or overwritten; lookups check.
+        self._by_fold: dict[str, str] = {}
+        self._by_look: dict[str, str] = {}
+        # token -> (client_id -> message), oldest first, each bounded.
+        self._sent: dict[str, OrderedDict[str, Message]] = {}
 
     async def add_channel(self, channel: Channel) -> bool:
-        if channel.key in self._channels:
+        look = skeleton(channel.name)
+        if channel.key in self._channels or look in self._channel_looks:
             return False
         self._channels[channel.key] = _ChannelState(channel, self.history_limit)
+        self._channel_looks[look] = channel.key
         return True
 
     async def get_channel(self, key: str) -> Channel | None:
@@ -59,6 +66,7 @@ class MemoryBackend(StateBackend):
         if state is None or state.messages:
             return False
         del self._channels[key]
+        self._channel_looks.pop(skeleton(state.channel.name), None)
         return True
 
     async def append_message(
@@ -75,16 +83,19 @@ class MemoryBackend(StateBackend):
         state.last_id += 1
         message = Message(state.last_id, state.channel.name, sender, text, time, file, client_id)
         if sent_by is not None and client_id is not None:
-            self._sent[(sent_by, client_id)] = message
-            if len(self._sent) > SENT_REMEMBERED:
-                self._sent.popitem(last=False)
+            sent = self._sent.setdefault(sent_by, OrderedDict())
+            sent[client_id] = message
+            sent.move_to_end(client_id)
+            if len(sent) > SENT_REMEMBERED:
+                sent.popitem(last=False)
         full = len(state.messages) == state.messages.maxlen
         dropped = state.messages[0] if full else None
         state.messages.append(message)
         return message, dropped
 
     async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
-        return self._sent.get((sent_by, client_id))
+        sent = self._sent.get(sent_by)
+        return sent.get(client_id) if sent is not None else None
 
     async def expire_file(self, key: str, message_id: int) -> Message | None:
         state = self._channels.get(key)
@@ -106,23 +117,50 @@ class MemoryBackend(StateBackend):
         # Hand out copies: callers must not change stored state behind our back.
         return replace(identity) if identity else None
 
-    async def holder_of(self, name_key: str) -> Identity | None:
-        token = self._holders.get(name_key)
-        return await self.get_identity(token) if token else None
+    async def holders_of(self, name: str, now: float) -> list[Identity]:
+        return [replace(self._identities[token]) for token in self._holders(name, now)]
 
-    async def bind_name(self, token: str, name: str, now: float) -> Identity | None:
-        identity = Identity(token=token, name=name, last_seen=now)
-        holder = self._holders.get(identity.key)
-        if holder is not None and holder != token:
+    def _holders(self, name: str, now: float) -> list[str]:
+        """Tokens holding, at ``now``, a name ``name`` cannot coexist with."""
+        found: list[str] = []
+        for token in (self._by_fold.get(fold(name)), self._by_look.get(skeleton(name))):
+            identity = self._identities.get(token) if token is not None else None
+            if identity is None or token in found:
+                continue
+            if any(confusable(held, name) for held in identity.names(now)):
+                found.append(identity.token)
+        return found
+
+    async def bind_name(
+        self, token: str, name: str, now: float, reserve_until: float | None = None
+    ) -> Identity | None:
+        if any(holder != token for holder in self._holders(name, now)):
             return None
         old = self._identities.get(token)
+        reserved: list[tuple[str, float]] = []
+        connections = 0
         if old is not None:
-            identity.connections = old.connections
-            if old.key != identity.key:
-                del self._holders[old.key]
-        self._holders[identity.key] = token
+            connections = old.connections
+            reserved = [(n, until) for n, until in old.reserved if until > now and not _same(n, name)]
+            if reserve_until is not None and reserve_until > now and not _same(old.name, name):
+                reserved = [(n, until) for n, until in reserved if not _same(n, old.name)]
+                reserved.append((old.name, reserve_until))
+            self._unindex(old)
+        identity = Identity(token, name, connections, now, tuple(reserved[-RESERVED_MAX:]))
         self._identities[token] = identity
+        self._index(identity)
         return replace(identity)
+
+    def _index(self, identity: Identity) -> None:
+        for name in (identity.name, *(n for n, _ in identity.reserved)):
+            self._by_fold[fold(name)] = identity.token
+            self._by_look[skeleton(name)] = identity.token
+
+    def _unindex(self, identity: Identity) -> None:
+        for name in (identity.name, *(n for n, _ in identity.reserved)):
+            for index, key in ((self._by_fold, fold(name)), (self._by_look, skeleton(name))):
+                if index.get(key) == identity.token:
+                    del index[key]
 
     async def add_connections(self, token: str, delta: int, now: float) -> None:
         identity = self._identities.get(token)
@@ -132,8 +170,20 @@ class MemoryBackend(StateBackend):
 
     async def release(self, token: str) -> None:
         identity = self._identities.pop(token, None)
-        if identity is not None and self._holders.get(identity.key) == token:
-            del self._holders[identity.key]
+        if identity is not None:
+            self._unindex(identity)
+        self._sent.pop(token, None)
+
+    async def expire_reservations(self, now: float) -> int:
+        freed = 0
+        for identity in self._identities.values():
+            kept = tuple((n, until) for n, until in identity.reserved if until > now)
+            if len(kept) != len(identity.reserved):
+                freed += len(identity.reserved) - len(kept)
+                self._unindex(identity)
+                identity.reserved = kept
+                self._index(identity)
+        return freed
 
     async def idle_identities(self, seen_before: float) -> list[Identity]:
         return [
@@ -146,8 +196,10 @@ class MemoryBackend(StateBackend):
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """Everything, as JSON-ready data. Identities connected now count as
-        seen now, so their names stay reserved across a restart."""
-        sent_ids = {(m.channel, m.id): key for key, m in self._sent.items()}
+        seen now, so their names stay reserved across a restart. Sends are
+        remembered only for messages still kept (a retry of another could not
+        be answered with it anyway)."""
+        kept = {(state.channel.key, m.id) for state in self._channels.values() for m in state.messages}
         return {
             "version": SNAPSHOT_VERSION,
             "channels": [
@@ -159,56 +211,44 @@ class MemoryBackend(StateBackend):
                 for state in self._channels.values()
             ],
             "identities": [
-                {"token": i.token, "name": i.name, "last_seen": now if i.connections else i.last_seen}
+                {
+                    "token": i.token,
+                    "name": i.name,
+                    "last_seen": now if i.connections else i.last_seen,
+                    "reserved": [[name, until] for name, until in i.reserved],
+                }
                 for i in self._identities.values()
             ],
-            "sent": [[token, cid, channel, mid] for (channel, mid), (token, cid) in sent_ids.items()],
+            "sent": [
+                [token, cid, m.channel, m.id]
+                for token, sent in self._sent.items()
+                for cid, m in sent.items()
+                if (fold(m.channel), m.id) in kept
+            ],
         }
 
-    def restore(self, data: dict[str, Any]) -> None:
-        """Replace everything with a snapshot (``ValueError`` if it is not one).
+    def restore(self, data: object) -> list[str]:
+        """Replace everything with a snapshot; ``ValueError`` naming the bad
+        field if it is not one (and then nothing changes). Returns notes on
+        what an older file held that today's rules leave out.
 
         Shared files do not survive a restart (their folder is emptied), so
         restored file messages say their file expired.
         """
-        version = data.get("version") if isinstance(data, dict) else None
-        if version not in READABLE_VERSIONS:
-            raise ValueError(f"not a Flack state snapshot (version {SNAPSHOT_VERSION})")
-        try:
-            channels: dict[str, _ChannelState] = {}
-            by_id: dict[tuple[str, int], Message] = {}
-            for item in data["channels"]:
-                state = _ChannelState(Channel(str(item["name"])), self.history_limit)
-                state.last_id = int(item["last_id"])
-                for raw in item["messages"]:
-                    message = _message_from(raw, state.channel.name, version)
-                    state.messages.append(message)
-                    by_id[(message.channel, message.id)] = message
-                channels[state.channel.key] = state
-            identities = {
-                str(i["token"]): Identity(str(i["token"]), str(i["name"]), 0, float(i["last_seen"]))
-                for i in data["identities"]
-            }
-            sent: OrderedDict[tuple[str, str], Message] = OrderedDict()
-            for token, cid, channel, mid in data["sent"]:
-                kept = by_id.get((str(channel), int(mid)))
-                if kept is not None:
-                    sent[(str(token), str(cid))] = kept
-        except (KeyError, TypeError, ValueError, ProtocolError) as error:
-            raise ValueError(f"damaged state snapshot: {error!r}") from None
+        restored = read_snapshot(data)
+        channels: dict[str, _ChannelState] = {}
+        for channel, last_id, messages in restored.channels:
+            state = channels[channel.key] = _ChannelState(channel, self.history_limit)
+            state.last_id = last_id
+            state.messages.extend(messages)
+        sent: dict[str, OrderedDict[str, Message]] = {}
+        for token, client_id, message in restored.sent:
+            sent.setdefault(token, OrderedDict())[client_id] = message
         self._channels = channels
-        self._identities = identities
-        self._holders = {identity.key: token for token, identity in identities.items()}
+        self._channel_looks = {skeleton(state.channel.name): key for key, state in channels.items()}
+        self._identities = {identity.token: identity for identity in restored.identities}
+        self._by_fold, self._by_look = {}, {}
+        for identity in self._identities.values():
+            self._index(identity)
         self._sent = sent
-
-
-def _message_from(raw: dict[str, Any], channel: str, version: int) -> Message:
-    """A stored message (its wire shape). Shared files do not survive a
-    restart (their folder is emptied), so every file is expired."""
-    if version == 1 and raw.get("file") is not None:
-        # Version 1: {"id", "name", "size", "kind", "preview"}; the URL was
-        # not stored, and is never used again: the file is gone.
-        old = raw["file"]
-        raw = {**raw, "file": {**old, "type": old["kind"], "url": "/", "expired": True}}
-    message = Message.from_wire({**raw, "channel": channel})
-    return message.with_file_expired()
+        return restored.notes

@@ -31,6 +31,7 @@ from flack.protocol import (
     clean_channel,
     clean_message,
     clean_name,
+    confusable,
     fold,
     history_gap,
 )
@@ -222,12 +223,17 @@ class Chat:
         if identity is None:
             token = self._new_token()
         assert token is not None
-        holder = await self.backend.holder_of(fold(name))
-        if holder is not None and holder.token != token and self._is_idle(holder, now):
-            await self.backend.release(holder.token)
-        bound = await self.backend.bind_name(token, name, now)
+        # Held by someone else (as their name or an old one still reserved
+        # for them, in any letter case or look-alike spelling): refused,
+        # unless they have been idle long enough to be forgotten.
+        for holder in await self.backend.holders_of(name, now):
+            if holder.token != token and self._is_idle(holder, now):
+                await self.backend.release(holder.token)
+        # A rename keeps the old name this person's for the idle period, so
+        # nobody else can post under it while the history still shows it.
+        bound = await self.backend.bind_name(token, name, now, reserve_until=now + self.name_idle_seconds)
         if bound is None:
-            raise NameTaken(f"The name {name!r} is taken. Please choose another.")
+            raise NameTaken(await self._taken_sentence(name, token, now))
         if session.token != token:
             if session.token is not None:
                 await self.backend.add_connections(session.token, -1, now)
@@ -260,14 +266,34 @@ class Chat:
         elif identity.name != name:
             self.budgets.take(NOTICES, person=identity.token, address=session.address)
 
+    async def _taken_sentence(self, name: str, token: str, now: float) -> str:
+        """Why ``name`` cannot be had, naming what it clashes with when that
+        is spelled differently (a look-alike, another letter case)."""
+        for holder in await self.backend.holders_of(name, now):
+            if holder.token == token:
+                continue
+            held = next((h for h in holder.names(now) if confusable(h, name)), name)
+            if held.casefold() == name.casefold() and held != name:
+                return f"The name {name!r} is taken (as {held!r}). Please choose another."
+            if held != name:
+                return (
+                    f"The name {name!r} looks too much like {held!r}, which someone else has. "
+                    "Please choose another."
+                )
+        return f"The name {name!r} is taken. Please choose another."
+
     def _is_idle(self, identity: Identity, now: float) -> bool:
         return identity.connections == 0 and now - identity.last_seen > self.name_idle_seconds
 
     async def release_idle_names(self) -> int:
-        """Release every name idle longer than the limit; returns how many."""
-        idle = await self.backend.idle_identities(self._clock() - self.name_idle_seconds)
+        """Release every name idle longer than the limit, with the old names
+        reserved for it, and free old names whose reservation is over;
+        returns how many people were forgotten."""
+        now = self._clock()
+        idle = await self.backend.idle_identities(now - self.name_idle_seconds)
         for identity in idle:
             await self.backend.release(identity.token)
+        await self.backend.expire_reservations(now)
         return len(idle)
 
     def named(self, sid: str) -> Session:

@@ -5,8 +5,10 @@ PyScript client imports it too; so it uses the standard library only and
 never touches the network, the clock or the file system. Its parts:
 
 * ``limits`` — every number both sides agree on (name lengths, history, chunk size …);
-* ``rules`` — the text rules (clean a name, a channel, a message), sort order,
+* ``rules`` — the text rules (clean a name, a channel, a message), the keys
+  that names and channels are unique by (``fold``, ``skeleton``), sort order,
   gap detection, sizes for people: each written once;
+* ``confusables`` — Unicode's look-alike characters, the data of those keys;
 * ``errors`` — error codes, the acknowledgement envelope (:class:`Ack`) and a
   sentence for every code;
 * ``shapes`` — every payload as a typed shape with its builder (``to_wire``)
@@ -43,6 +45,8 @@ from flack.protocol.rules import (
     clean_file_name,
     clean_message,
     clean_name,
+    confusable,
+    drop_controls,
     fold,
     format_size,
     history_gap,
@@ -50,6 +54,7 @@ from flack.protocol.rules import (
     is_integer,
     is_local_url,
     name_hint,
+    skeleton,
     sort_channels,
 )
 from flack.protocol.shapes import (
@@ -135,6 +140,8 @@ __all__ = [
     "clean_file_name",
     "clean_message",
     "clean_name",
+    "confusable",
+    "drop_controls",
     "error_ack",
     "fold",
     "format_size",
@@ -146,5 +153,6 @@ __all__ = [
     "ok_ack",
     "read",
     "read_all",
+    "skeleton",
     "sort_channels",
 ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Final, TypeGuard
 
+from flack.protocol.confusables import PROTOTYPES
 from flack.protocol.errors import ErrorCode, ProtocolError
 from flack.protocol.limits import CHANNEL_MAX, FILE_NAME_MAX, MESSAGE_MAX, NAME_MAX
 
@@ -38,6 +40,22 @@ _FORBIDDEN_IN_NAMES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"
 _SPACES: Final = re.compile(r"\s+")
 _CHANNEL_CHARS: Final = re.compile(r"[^\W_][\w .-]*")
 
+# Characters that show as nothing, refused whatever their category: every
+# Default_Ignorable_Code_Point of Unicode 17.0 (DerivedCoreProperties.txt;
+# the property is stable, and listing it here gives every Python the same
+# answer) — variation selectors, the combining grapheme joiner, Mongolian
+# free variation selectors, tags, Hangul fillers, Khmer inherent vowels … —
+# and other blank-looking characters: the braille blank, the Khitan filler,
+# the musical null notehead.
+_INVISIBLE: Final = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U00016fe4\U0001bca0-\U0001bca3\U0001d159\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+# What the page shows after the viewer's own name (``wording.YOU``): a name
+# ending in it would pass for the viewer's own.
+_YOU_LABEL: Final = "(you)"
+
 
 def _clean_label(value: object, what: str, limit: int, code: ErrorCode) -> str:
     """Trim, NFC-normalise and collapse inner whitespace; refuse odd characters."""
@@ -48,9 +66,11 @@ def _clean_label(value: object, what: str, limit: int, code: ErrorCode) -> str:
         raise ProtocolError(f"The {what} cannot be empty.", code)
     if len(text) > limit:
         raise ProtocolError(f"The {what} can be at most {limit} characters long.", code)
-    for char in text:
-        if unicodedata.category(char) in _FORBIDDEN_IN_NAMES:
-            raise ProtocolError(f"The {what} contains a character that is not allowed.", code)
+    if _INVISIBLE.search(text) or any(unicodedata.category(c) in _FORBIDDEN_IN_NAMES for c in text):
+        raise ProtocolError(f"The {what} contains a character that is not allowed.", code)
+    # Something must show: not only spaces and combining marks.
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in text):
+        raise ProtocolError(f"The {what} must have a letter, digit or sign that shows.", code)
     return text
 
 
@@ -58,9 +78,17 @@ def clean_name(value: object) -> str:
     """Return a display name as it will be shown, or raise ``ProtocolError``.
 
     Names are 1-32 characters after trimming; inner runs of whitespace become one
-    space; control and invisible formatting characters are refused.
+    space; control, invisible and blank-looking characters are refused, and so
+    is a name that ends in "(you)" (in any look-alike spelling): the page
+    shows that after the viewer's own name.
     """
-    return _clean_label(value, "display name", NAME_MAX, ErrorCode.NAME_INVALID)
+    text = _clean_label(value, "display name", NAME_MAX, ErrorCode.NAME_INVALID)
+    if fold(text).replace(" ", "").endswith(fold(_YOU_LABEL)):
+        raise ProtocolError(
+            f"A display name cannot end in '{_YOU_LABEL}': the page shows that after your own name.",
+            ErrorCode.NAME_INVALID,
+        )
+    return text
 
 
 def name_hint() -> str:
@@ -72,7 +100,8 @@ def clean_channel(value: object) -> str:
     """Return a channel name as it will be shown, or raise ``ProtocolError``.
 
     Channel names are 1-40 characters of letters, digits, spaces, ``-``, ``_`` and
-    ``.``, starting with a letter or digit.
+    ``.``, starting with a letter or digit; invisible and blank-looking
+    characters are refused as in names.
     """
     text = _clean_label(value, "channel name", CHANNEL_MAX, ErrorCode.CHANNEL_INVALID)
     if not _CHANNEL_CHARS.fullmatch(text):
@@ -83,15 +112,70 @@ def clean_channel(value: object) -> str:
     return text
 
 
+# Look-alikes: each source character and its prototype (protocol/confusables.py,
+# from Unicode's confusables.txt), read once.
+_PROTOTYPES: Final = {record[0]: record[1:] for record in PROTOTYPES.split("\x1e")}
+# Mapping and folding settle in one or two rounds for every character (the
+# tests check); the bound only keeps a pathological input finite.
+_ROUNDS: Final = 4
+
+
+def _prototypes(text: str) -> str:
+    return unicodedata.normalize(
+        "NFD", unicodedata.normalize("NFKC", "".join([_PROTOTYPES.get(c, c) for c in text]))
+    )
+
+
+@lru_cache(maxsize=8192)
 def fold(label: str) -> str:
-    """The comparison key for names and channels: case-insensitive."""
-    return label.casefold()
+    """The comparison key of names and channels: two labels with the same key
+    are the same name (or channel), everywhere — uniqueness, the backend's
+    keys, a channel's room, the client's "is this mine".
+
+    Letter case is ignored (Unicode case folding), and so are compatibility
+    forms (NFKC: full-width, mathematical, ligatures) and look-alike
+    characters (Unicode's confusables, ``protocol/confusables.py``): a
+    Cyrillic "а" is an "a", "0" an "o", "1" and "I" an "l", "rn" an "m".
+    Folding comes first, so case and look-alikes are ignored together.
+    Looks as written (a capital "I" against an "l") are :func:`skeleton`'s.
+    """
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", label).casefold())
+    text = unicodedata.normalize("NFD", text)
+    for _ in range(_ROUNDS):
+        settled = _prototypes(text).casefold()
+        settled = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", settled))
+        if settled == text:
+            break
+        text = settled
+    return text
+
+
+@lru_cache(maxsize=8192)
+def skeleton(label: str) -> str:
+    """The label as it looks, letter case kept (UTS #39's skeleton after
+    NFKC): "AIice" with a capital I looks like "Alice", "Тom" with a Cyrillic
+    Т like "Tom", though neither folds to the same key. Names and channels
+    are unique by :func:`fold` and by this."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", label))
+    for _ in range(_ROUNDS):
+        settled = _prototypes(text)
+        if settled == text:
+            break
+        text = settled
+    return text
+
+
+def confusable(a: str, b: str) -> bool:
+    """Whether two names (or channel names) cannot both be held: the same
+    key (:func:`fold`) or the same look (:func:`skeleton`)."""
+    return fold(a) == fold(b) or skeleton(a) == skeleton(b)
 
 
 def channel_order(name: str) -> tuple[str, str]:
     """The sort key of channel lists: case-insensitive, ties broken by
-    spelling, so the order never depends on the order of arrival."""
-    return fold(name), name
+    spelling, so the order never depends on the order of arrival (letters
+    sort as they are, not by what they look like)."""
+    return unicodedata.normalize("NFKC", name).casefold(), name
 
 
 def sort_channels(names: Iterable[str]) -> list[str]:
@@ -102,8 +186,12 @@ def sort_channels(names: Iterable[str]) -> list[str]:
 # --- Messages ----------------------------------------------------------------
 
 # C0/C1 controls other than tab and newline are dropped from message text:
-# they are invisible, break terminals and logs, and nobody types them.
-_MESSAGE_DROP: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# they are invisible, break terminals and logs, and nobody types them. So are
+# the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
+# "invoice_<RLO>gnp.exe" would show as "invoice_exe.png". The implicit marks
+# (LRM, RLM, ALM) stay: right-to-left writers need them, and they cannot
+# reverse letters.
+_MESSAGE_DROP: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_message(value: object) -> str:
@@ -119,6 +207,13 @@ def clean_message(value: object) -> str:
             ErrorCode.MESSAGE_TOO_LONG,
         )
     return text
+
+
+def drop_controls(text: str) -> str:
+    """``text`` without what :func:`clean_message` drops (controls other than
+    tab and newline, bidi embeddings, overrides and isolates): for text that
+    was stored before a rule existed."""
+    return _MESSAGE_DROP.sub("", text)
 
 
 def history_gap(since: int | None, first: int | None, last: int | None) -> bool:
