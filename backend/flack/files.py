@@ -1,8 +1,11 @@
 """Shared files on disk: partial uploads and stored files under one folder.
 
 Everything is written below ``root`` (``partial/`` and ``files/``), under names
-the server generated; a user's file name never touches the file system. The
-store keeps an index in insertion order, so the oldest file is evicted first.
+the server generated; a user's file name never touches the file system. Both
+folders are the owner's only (0700) and so is every file (0600): other
+accounts on the machine read shared files through the server or not at all.
+The store keeps an index in insertion order, so the oldest file is evicted
+first.
 
 Writes are plain blocking calls on the event loop: a chunk is at most 4 MiB
 and lands in the page cache, which costs less than handing it to a thread.
@@ -27,9 +30,11 @@ class DiskStore:
         self._partial = root / "partial"
         self._files = root / "files"
         # A restart forgets every message, so leftovers are unreachable.
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)  # an existing root keeps its mode
         for folder in (self._partial, self._files):
             shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
+            folder.mkdir(mode=0o700)
+            os.chmod(folder, 0o700)  # whatever the umask
         self._index: OrderedDict[str, StoredFile] = OrderedDict()
         self.used = 0
 
@@ -39,8 +44,8 @@ class DiskStore:
         return self._partial / upload_id
 
     def create(self, upload_id: str) -> None:
-        """Start an empty partial file."""
-        self._partial_path(upload_id).touch()
+        """Start an empty partial file, readable by its owner only."""
+        os.close(os.open(self._partial_path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
 
     def write(self, upload_id: str, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` of a partial file."""
