@@ -23,7 +23,8 @@ from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
-from flack.transport import fanout, files, http, sockets, uvicorn_direct
+from flack.transport import engine_guard, fanout, files, http, sockets, uvicorn_direct
+from flack.transport.addresses import origin_policy
 from flack.transport.manager import FanoutManager
 
 log = logging.getLogger("flack")
@@ -68,12 +69,17 @@ def create_app(settings: Settings) -> Sanic:
     manager = FanoutManager()
     # Browsers may open the socket only from the page's own origin (or one
     # configured); clients without an Origin header, such as python-socketio,
-    # are allowed. This stops cross-site WebSocket hijacking.
-    sio = socketio.AsyncServer(
+    # are allowed. This stops cross-site WebSocket hijacking. The server
+    # closes a connection whose packet it cannot read and counts Engine.IO
+    # sessions per address (transport/engine_guard.py): one more than the
+    # core's Socket.IO connections, so the client just past that limit still
+    # hears why from the core.
+    sio = engine_guard.SocketServer(
         client_manager=manager,
         async_mode=settings.integration,
-        cors_allowed_origins=sockets.origin_policy(origins_of(settings)),
+        cors_allowed_origins=origin_policy(origins_of(settings)),
         max_http_buffer_size=SOCKET_PAYLOAD_MAX,
+        sessions_per_address=settings.connections_per_address + 1,
     )
     app.ctx.sio = sio
     batcher = app.ctx.batcher = fanout.Batcher(manager, settings.batch_ms / 1000)
@@ -87,8 +93,10 @@ def create_app(settings: Settings) -> Sanic:
     else:
         app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
     # Direct writes under the ASGI integration served by uvicorn_config();
-    # the queue only under Sanic's.
+    # the queue only under Sanic's. Then the websocket's frame check (it
+    # wraps the websocket class the direct path installed).
     manager.use_direct_writes()
+    engine_guard.install_frame_check(sio)
 
     def save() -> None:
         if state_file is not None:

@@ -42,6 +42,7 @@ from flack.protocol import (
     error_ack,
     ok_ack,
 )
+from flack.transport.addresses import client_address
 from flack.transport.fanout import Batcher
 from flack.transport.files import upload_shape
 from flack.transport.rooms import Rooms, room
@@ -49,39 +50,6 @@ from flack.transport.rooms import Rooms, room
 log = logging.getLogger("flack.sockets")
 
 Ack = dict[str, Any]
-
-
-def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any]], bool]:
-    """python-socketio's origin check for the handshake (websocket and polling).
-
-    Allowed: no ``Origin`` at all (not a browser), the exact origin that
-    served the page (scheme and ``Host``), and the configured extra origins.
-    Everything else is refused, ``null`` and look-alikes such as
-    ``http://host:8000.evil.example`` included. Unlike python-engineio's own
-    same-origin default, ``X-Forwarded-*`` headers are not trusted: any client
-    can send them.
-    """
-    allowed = frozenset(extra)
-
-    def check(origin: str | None, environ: dict[str, Any]) -> bool:
-        if origin is None:
-            return True
-        host = environ.get("HTTP_HOST", "")
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
-        return origin == own or origin in allowed
-
-    return check
-
-
-def client_address(environ: dict[str, Any]) -> str:
-    """The peer's IP address (python-engineio's ``REMOTE_ADDR`` is a placeholder)."""
-    scope = environ.get("asgi.scope")
-    if scope is not None and scope.get("client"):
-        return str(scope["client"][0])
-    request = environ.get("sanic.request")
-    if request is not None:
-        return str(request.ip)
-    return str(environ.get("REMOTE_ADDR", ""))
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
