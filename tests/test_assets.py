@@ -25,8 +25,14 @@ def web(tmp_path: Path) -> WebRoot:
 
 
 def test_app_files_on_the_list_are_served(web: WebRoot) -> None:
-    assert web.app_file("index.html") == web.app / "index.html"
     assert web.app_file("flack_client/main.py") == web.app / "flack_client" / "main.py"
+    assert web.app_file("style.css") == web.app / "style.css"
+
+
+def test_the_page_is_not_an_app_file(web: WebRoot) -> None:
+    # Served at / only, with its policy; no second copy under /static/.
+    assert web.page() == web.app / "index.html"
+    assert web.app_file("index.html") is None
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,21 @@ def test_defaults() -> None:
     assert settings.leave_grace_seconds == 15
 
 
+def test_edge_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.trusted_proxies, settings.allowed_hosts) == ("", "")
+    assert (settings.header_timeout, settings.body_timeout) == (10, 30)
+    assert settings.http_connections_per_address == 200
+
+
+def test_edge_flags() -> None:
+    args = build_parser().parse_args(
+        ["serve", "--allowed-hosts", "chat.example.org", "--trusted-proxies", "127.0.0.1,10.0.0.0/8"]
+    )
+    settings = Settings.from_env({}, allowed_hosts=args.allowed_hosts, trusted_proxies=args.trusted_proxies)
+    assert (settings.allowed_hosts, settings.trusted_proxies) == ("chat.example.org", "127.0.0.1,10.0.0.0/8")
+
+
 def test_environment_then_flags() -> None:
     env = {"FLACK_PORT": "9001", "FLACK_NAME_IDLE_SECONDS": "5", "FLACK_HOST": "0.0.0.0"}
     settings = Settings.from_env(env, port=9002, host=None)
@@ -37,6 +52,13 @@ def test_environment_then_flags() -> None:
         ({"FLACK_FILES_TOTAL_MB": "lots"}, "FLACK_FILES_TOTAL_MB='lots' is not a valid float"),
         ({"FLACK_BATCH_MS": "-1"}, "FLACK_BATCH_MS must be 0-1000"),
         ({"FLACK_LEAVE_GRACE_SECONDS": "-1"}, "FLACK_LEAVE_GRACE_SECONDS must be 0-3600"),
+        ({"FLACK_HEADER_TIMEOUT": "0"}, "FLACK_HEADER_TIMEOUT must be more than 0 and at most 3600"),
+        ({"FLACK_BODY_TIMEOUT": "-1"}, "FLACK_BODY_TIMEOUT must be more than 0 and at most 3600"),
+        ({"FLACK_HTTP_CONNECTIONS_PER_ADDRESS": "0"}, "FLACK_HTTP_CONNECTIONS_PER_ADDRESS must be positive"),
+        (
+            {"FLACK_TRUSTED_PROXIES": "127.0.0.1, proxy.lan"},
+            "FLACK_TRUSTED_PROXIES: 'proxy.lan' is not an IP",
+        ),
     ],
 )
 def test_bad_settings_are_refused_with_words(env: dict[str, str], words: str) -> None:

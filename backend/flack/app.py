@@ -17,13 +17,13 @@ from sanic import Sanic
 
 from flack import assets
 from flack.backends.memory import MemoryBackend
-from flack.config import MB, Settings, limits_of, origins_of
+from flack.config import MB, Settings, hosts_of, limits_of, origins_of, proxies_of
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
-from flack.transport import engine_guard, fanout, files, http, sockets, uvicorn_direct
+from flack.transport import engine_guard, fanout, files, http, http_guard, sockets, uvicorn_direct
 from flack.transport.addresses import origin_policy
 from flack.transport.manager import FanoutManager
 
@@ -35,7 +35,9 @@ def create_app(settings: Settings) -> Sanic:
     """Build the Sanic app with the chat, the socket server and the routes.
 
     Shared objects live on ``app.ctx``: ``settings``, ``chat``, ``sharing``,
-    ``store``, ``sio``. With the "asgi" integration, serve ``app.ctx.asgi``.
+    ``store``, ``sio``, ``edge`` (the HTTP edge). With the "asgi" integration,
+    serve ``app.ctx.asgi`` with :func:`uvicorn_config`; with "sanic", run the
+    app with :func:`sanic_protocol`.
     Shared files go to ``settings.files_dir``, or to a temporary folder that
     is removed when the server stops.
     """
@@ -88,10 +90,22 @@ def create_app(settings: Settings) -> Sanic:
     )
     http.add_routes(app, assets.locate())
     files.add_file_routes(app, sharing, store, batcher)
+    # Every request passes the HTTP edge first: Host check, the client's
+    # address behind trusted proxies, security headers; the count per address
+    # and the header/body timeouts are in the server's protocol (below).
+    edge = app.ctx.edge = http_guard.Edge(
+        hosts=hosts_of(settings),
+        proxies=proxies_of(settings),
+        headers=http.SECURITY_HEADERS,
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        connections_per_address=settings.http_connections_per_address,
+    )
     if settings.integration == "sanic":
         sio.attach(app)
+        http_guard.guard_sanic(app, edge)
     else:
-        app.ctx.asgi = socketio.ASGIApp(sio, other_asgi_app=app)
+        app.ctx.asgi = http_guard.AsgiGuard(socketio.ASGIApp(sio, other_asgi_app=app), edge)
     # Direct writes under the ASGI integration served by uvicorn_config();
     # the queue only under Sanic's. Then the websocket's frame check (it
     # wraps the websocket class the direct path installed).
@@ -223,7 +237,13 @@ def serve(settings: Settings) -> None:
     tune_gc()
     log.info("Flack on http://%s:%d (%s integration)", settings.host, settings.port, settings.integration)
     if settings.integration == "sanic":
-        app.run(host=settings.host, port=settings.port, single_process=True, access_log=False)
+        app.run(
+            host=settings.host,
+            port=settings.port,
+            single_process=True,
+            access_log=False,
+            protocol=sanic_protocol(app),
+        )
     else:
         _serve_asgi(app, settings)
 
@@ -289,4 +309,17 @@ def uvicorn_config(app: Sanic, settings: Settings) -> Any:
         ws=uvicorn_direct.UVICORN_WS,
         # Open websockets must not hold the exit: clients reconnect anyway.
         timeout_graceful_shutdown=2,
+        # uvicorn's HTTP/1.1 protocol with the edge's count per address and
+        # header/body timeouts (transport/http_guard.py).
+        http=http_guard.uvicorn_protocol(app.ctx.edge),
+        # X-Forwarded-* are read by the edge, from trusted proxies only;
+        # uvicorn's own reading trusts 127.0.0.1 by default, so anybody on
+        # this machine (or a proxy there passing headers on) could pose as
+        # any address.
+        proxy_headers=False,
     )
+
+
+def sanic_protocol(app: Sanic) -> type:
+    """The protocol class Sanic serves the app with (``--integration sanic``)."""
+    return http_guard.sanic_protocol(app.ctx.edge)

@@ -53,9 +53,15 @@ class WebRoot:
     app: Path
     vendor: dict[str, Path]
 
+    def page(self) -> Path | None:
+        """The page itself (served at ``/`` only, with its policy)."""
+        return _inside(self.app, INDEX)
+
     def app_file(self, relative: str) -> Path | None:
-        """The app file at ``relative`` (a URL path), if it is one we serve."""
-        if relative != INDEX and not any(fnmatch.fnmatch(relative, p) for p in APP_FILES):
+        """The app file at ``relative`` (a URL path under /static/), if it is
+        one we serve. Not the page: a second copy of it at another URL would
+        be a working app wherever that URL's headers are weaker."""
+        if not any(fnmatch.fnmatch(relative, p) for p in APP_FILES):
             return None
         return _inside(self.app, relative)
 

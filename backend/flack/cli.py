@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-origins",
         help="extra browser origins allowed to connect, comma-separated (FLACK_ALLOWED_ORIGINS)",
     )
+    serve.add_argument(
+        "--allowed-hosts",
+        help="extra Host names to answer to, comma-separated; localhost names and IP addresses "
+        "always are (FLACK_ALLOWED_HOSTS)",
+    )
+    serve.add_argument(
+        "--trusted-proxies",
+        help="proxies whose X-Forwarded-For/-Proto to believe, comma-separated IPs or networks "
+        "(FLACK_TRUSTED_PROXIES, default none)",
+    )
     # Limits per person and per address (the rest are FLACK_* variables only).
     serve.add_argument(
         "--people-per-address",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from flack.core.limits import Limits
+from flack.transport.addresses import AllowedHosts, TrustedProxies
 
 Integration = Literal["asgi", "sanic"]
 _LIMITS = Limits()
@@ -67,6 +68,23 @@ class Settings:
     # Extra browser origins allowed to open the socket, comma-separated
     # ("https://chat.example.org"); the page's own origin is always allowed.
     allowed_origins: str = ""
+    # The HTTP edge (transport/http_guard.py, transport/addresses.py).
+    # Proxies whose X-Forwarded-For/-Proto are believed, comma-separated IPs
+    # or networks ("127.0.0.1, 10.0.0.0/8"); none by default: anybody can
+    # send those headers.
+    trusted_proxies: str = ""
+    # Extra Host names this server answers to, comma-separated ("chat.example.org",
+    # "*.example.org"; "*" turns the check off). Localhost names and IP
+    # literals always pass, and the machine's names when listening beyond
+    # loopback; any other Host is refused (DNS rebinding).
+    allowed_hosts: str = ""
+    # Seconds for a request's headers to arrive (in total), and of silence
+    # allowed while its body arrives; then the connection is closed.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    # Open HTTP connections from one client address (websockets leave the
+    # count once upgraded; trusted proxies are not counted).
+    http_connections_per_address: int = 200
     # Optional state file: the chat survives restarts (written atomically on
     # shutdown and every state_interval seconds, read at start).
     state_file: str = ""
@@ -115,6 +133,12 @@ class Settings:
             raise ValueError("FLACK_LEAVE_GRACE_SECONDS must be 0-3600")
         if self.max_file_mb <= 0 or self.files_total_mb <= 0:
             raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
+        for name in ("header_timeout", "body_timeout"):
+            if not 0 < getattr(self, name) <= 3600:
+                raise ValueError(f"FLACK_{name.upper()} must be more than 0 and at most 3600")
+        if self.http_connections_per_address <= 0:
+            raise ValueError("FLACK_HTTP_CONNECTIONS_PER_ADDRESS must be positive")
+        proxies_of(self)  # raises with words if one is not an address
         return self
 
 
@@ -148,6 +172,16 @@ PERSON_AND_ADDRESS_LIMITS = (
 def origins_of(settings: Settings) -> tuple[str, ...]:
     """The configured extra origins, without trailing slashes."""
     return tuple(o.strip().rstrip("/") for o in settings.allowed_origins.split(",") if o.strip())
+
+
+def proxies_of(settings: Settings) -> TrustedProxies:
+    """The trusted proxies (``ValueError`` with words for a bad entry)."""
+    return TrustedProxies.parse(settings.trusted_proxies)
+
+
+def hosts_of(settings: Settings) -> AllowedHosts:
+    """The Host names this server answers to, for where it listens."""
+    return AllowedHosts.for_server(settings.host, settings.allowed_hosts)
 
 
 def limits_of(settings: Settings) -> Limits:

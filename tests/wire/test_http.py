@@ -101,6 +101,84 @@ async def test_page_content_security_policy(server_url: str) -> None:
     assert not any(source.startswith(("http", "*")) for values in directives.values() for source in values)
 
 
+def test_the_page_has_one_address(server_url: str) -> None:
+    # A second copy (it was /static/index.html) served the working app without
+    # the page's policy, so another site could frame it with its visitor's
+    # identity inside.
+    for path in ("/static/index.html", "/static/./index.html", "/static/INDEX.HTML", "/index.html"):
+        assert get(server_url + path)[0] == 404, path
+
+
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def assert_protected(headers: Message, what: str) -> None:
+    for name, value in SECURITY.items():
+        assert headers[name] == value, (what, name, headers[name])
+    policy = headers["Content-Security-Policy"] or ""
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split("; ") if d}
+    assert directives.get("frame-ancestors") == ["'none'"], (what, policy)
+
+
+def raw(
+    server_url: str, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, Message]:
+    request = urllib.request.Request(
+        server_url + path, method=method, headers=headers or {}, data=b"x" if method == "PUT" else None
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers"),
+    [
+        ("GET", "/", {}),
+        ("GET", "/static/style.css", {}),
+        ("GET", "/static/flack_client/main.py", {}),
+        ("GET", "/vendor/socket.io/socket.io.min.js", {}),
+        ("GET", "/vendor/pyodide/pyodide-lock.json", {"Accept-Encoding": "gzip, br"}),
+        ("GET", "/py/flack/protocol/shapes.py", {}),
+        ("GET", "/healthz", {}),
+        ("GET", "/nothing-here", {}),
+        ("POST", "/healthz", {}),
+        ("GET", "/static/index.html", {}),
+        ("GET", "/socket.io/?EIO=4&transport=polling", {}),
+        ("GET", "/socket.io/?EIO=3&transport=polling", {}),
+        ("GET", "/socket.io/?EIO=4&transport=polling&sid=nope", {}),
+        ("GET", "/uploads/nope", {}),
+        ("PUT", "/uploads/nope", {"Upload-Offset": "0"}),
+        ("DELETE", "/uploads/nope", {}),
+        ("GET", "/files/nope/a.txt", {}),
+        ("GET", "/healthz", {"Host": "evil.example"}),
+    ],
+)
+def test_every_response_carries_the_security_headers(
+    server_url: str, method: str, path: str, headers: dict[str, str]
+) -> None:
+    status, answer = raw(server_url, method, path, headers)
+    assert status, path
+    assert_protected(answer, f"{method} {path} -> {status}")
+
+
+def test_a_not_modified_answer_carries_them_too(server_url: str) -> None:
+    url = server_url + "/static/style.css"
+    with urllib.request.urlopen(url) as response:
+        last_modified = response.headers["Last-Modified"]
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-Modified-Since": last_modified}))
+    assert answer.value.code == 304
+    assert_protected(answer.value.headers, "304")
+
+
 def test_unchanged_assets_are_revalidated_with_304(server_url: str) -> None:
     url = server_url + "/vendor/pyodide/pyodide.asm.wasm"
     with urllib.request.urlopen(url) as response:

@@ -83,6 +83,43 @@ async def test_forwarded_headers_do_not_widen_the_policy(server_url: str) -> Non
     assert not await polls(server_url, {**headers, "X-Forwarded-Proto": "http"})
 
 
+async def test_forwarded_proto_counts_only_from_a_trusted_proxy(server_url: str) -> None:
+    # Behind a proxy that ends TLS, the page's origin is https://<host>; only a
+    # trusted proxy may say so.
+    own_over_https = server_url.replace("http://", "https://")
+    headers = {"Origin": own_over_https, "X-Forwarded-Proto": "https"}
+    assert not await polls(server_url, headers)
+    for transport in TRANSPORTS:
+        assert not await connects(server_url, transport, own_over_https)
+
+
+@pytest.fixture(scope="module", params=["asgi", "sanic"])
+def proxied_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    env = {
+        "FLACK_TRUSTED_PROXIES": "127.0.0.1",
+        "FLACK_LOG_LEVEL": "warning",
+        "FLACK_INTEGRATION": request.param,
+    }
+    with running_server(env) as url:
+        yield url
+
+
+async def test_a_trusted_proxy_may_say_the_page_came_over_https(proxied_url: str) -> None:
+    own_over_https = proxied_url.replace("http://", "https://")
+    assert await polls(proxied_url, {"Origin": own_over_https, "X-Forwarded-Proto": "https"})
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        proxied_url,
+        transports=["websocket"],
+        headers={"Origin": own_over_https, "X-Forwarded-Proto": "https"},
+        wait_timeout=5,
+    )
+    await client.disconnect()
+    # And nothing else: not another host, and not https without the proxy saying so.
+    assert not await polls(proxied_url, {"Origin": own_over_https})
+    assert not await polls(proxied_url, {"Origin": "https://evil.example", "X-Forwarded-Proto": "https"})
+
+
 async def test_polling_handshake_from_a_foreign_origin_gets_no_session(server_url: str) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(

@@ -72,7 +72,7 @@ _API_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"
 # Downloads must never run as a page: no scripts, no plugins, an opaque origin.
 _DOWNLOAD_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; frame-ancestors 'none'; sandbox",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "private, max-age=3600",
 }
@@ -98,9 +98,14 @@ def content_disposition(name: str, *, inline: bool) -> str:
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
+# Digits an Upload-Offset may have: offsets are file positions, far below
+# 10**18, and Python refuses to read numbers of over 4,300 digits (a 500).
+_OFFSET_DIGITS = 18
+
+
 def _offset(request: Request) -> int:
     raw = request.headers.get(OFFSET_HEADER, "")
-    if not raw.isascii() or not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > _OFFSET_DIGITS:
         raise ProtocolError(f"Send the chunk's first byte position in the {OFFSET_HEADER} header.")
     return int(raw)
 

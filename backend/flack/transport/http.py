@@ -1,4 +1,5 @@
-"""HTTP routes: the page, its files, the shared protocol module, health."""
+"""HTTP routes: the page, its files, the shared protocol module, health;
+and the security headers every response carries."""
 
 from __future__ import annotations
 
@@ -28,16 +29,11 @@ SHARED_MODULES: dict[str, Path] = {
     **{f"protocol/{path.name}": path for path in sorted(_PROTOCOL.glob("*.py"))},
 }
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
-
 # The page may load and connect to its own origin only. Pyodide compiles
 # WebAssembly ('wasm-unsafe-eval'); PyScript adds style attributes and
 # elements at run time ('unsafe-inline' for styles only); previews and the
-# name dialog's data: favicon are images. No inline or foreign scripts.
+# name dialog's data: favicon are images. No inline or foreign scripts, and
+# no page may frame it.
 PAGE_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -53,6 +49,18 @@ PAGE_POLICY = "; ".join(
     ]
 )
 
+# One set of headers on every response of the server, whatever answers it
+# (a route, an error, python-socketio's polling, a refusal at the edge): the
+# HTTP edge adds each one a response does not set itself (transport/http_guard.py).
+# Downloads set a stricter Content-Security-Policy of their own (files.py).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
 
 async def _send(request: Request, path: Path | None, extra: dict[str, str] | None = None) -> HTTPResponse:
     if path is None:
@@ -62,7 +70,7 @@ async def _send(request: Request, path: Path | None, extra: dict[str, str] | Non
     # unchanged file costs a 304 (Last-Modified / If-Modified-Since) instead of
     # its bytes: without this a repeat visit downloaded all 14 MB again.
     # Content-hashed, immutable URLs would save even the revalidations.
-    headers = {**SECURITY_HEADERS, "Cache-Control": "no-cache", **(extra or {})}
+    headers = {"Cache-Control": "no-cache", **(extra or {})}
     sent, encoding, varies = WebRoot.precompressed(path, request.headers.get("accept-encoding", ""))
     if varies:
         headers["Vary"] = "Accept-Encoding"
@@ -77,7 +85,7 @@ def add_routes(app: Sanic, web: WebRoot) -> None:
 
     @app.get("/", name="index")
     async def index(request: Request) -> HTTPResponse:
-        return await _send(request, web.app_file("index.html"), {"Content-Security-Policy": PAGE_POLICY})
+        return await _send(request, web.page(), {"Content-Security-Policy": PAGE_POLICY})
 
     @app.get("/static/<relative:path>", name="static_file")
     async def static_file(request: Request, relative: str) -> HTTPResponse:
