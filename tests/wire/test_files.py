@@ -288,7 +288,7 @@ async def test_oversized_chunk_is_413_before_its_body_is_sent(peers, server_url,
     upload = await start(peer, channel, "big.bin", 10 * CHUNK_SIZE)
     # Only the headers go out; the answer comes without waiting for the body.
     head = (
-        f"PUT {upload['url']} HTTP/1.1\r\nHost: x\r\nUpload-Offset: 0\r\n"
+        f"PUT {upload['url']} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpload-Offset: 0\r\n"
         f"Content-Length: {CHUNK_SIZE + 1}\r\nContent-Type: application/octet-stream\r\n\r\n"
     )
     status, body = await raw_request(server_url, head)
@@ -322,7 +322,8 @@ async def test_a_dropped_connection_mid_chunk_resumes_where_the_server_stopped(
     data = os.urandom(300 * KB)
     upload = await start(sharer, channel, "resume.bin", len(data))
     head = (
-        f"PUT {upload['url']} HTTP/1.1\r\nHost: x\r\nUpload-Offset: 0\r\nContent-Length: {len(data)}\r\n\r\n"
+        f"PUT {upload['url']} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpload-Offset: 0\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
     )
     # Half the body, then the connection is gone.
     await raw_request(server_url, head, data[: 150 * KB], close=True)
