@@ -20,6 +20,18 @@ def test_defaults() -> None:
     assert settings.leave_grace_seconds == 15
 
 
+def test_limits_per_person_and_address_default_to_the_cores() -> None:
+    from flack.core.limits import Limits
+
+    settings, core = Settings.from_env({}), Limits()
+    assert (settings.message_rate, settings.message_burst) == (core.message_rate, core.message_burst) == (5, 30)
+    assert (settings.people_per_address, settings.notice_burst, settings.identity_burst) == (10, 20, 30)
+    assert (settings.uploads_per_person, settings.upload_mb_per_person, settings.max_uploads) == (4, 400, 1000)
+    assert (settings.upload_resume_seconds, settings.channel_idle_seconds) == (60, 86400)
+    tuned = Settings.from_env({"FLACK_NOTICE_RATE": "2", "FLACK_UPLOAD_MB_PER_ADDRESS": "50"})
+    assert (tuned.notice_rate, tuned.upload_mb_per_address) == (2.0, 50.0)
+
+
 def test_edge_defaults() -> None:
     settings = Settings.from_env({})
     assert (settings.trusted_proxies, settings.allowed_hosts) == ("", "")
@@ -52,6 +64,9 @@ def test_environment_then_flags() -> None:
         ({"FLACK_FILES_TOTAL_MB": "lots"}, "FLACK_FILES_TOTAL_MB='lots' is not a valid float"),
         ({"FLACK_BATCH_MS": "-1"}, "FLACK_BATCH_MS must be 0-1000"),
         ({"FLACK_LEAVE_GRACE_SECONDS": "-1"}, "FLACK_LEAVE_GRACE_SECONDS must be 0-3600"),
+        ({"FLACK_NOTICE_BURST": "0"}, "FLACK_NOTICE_BURST must be positive"),
+        ({"FLACK_CHANNEL_IDLE_SECONDS": "-5"}, "FLACK_CHANNEL_IDLE_SECONDS must be positive"),
+        ({"FLACK_PEOPLE_PER_ADDRESS": "many"}, "FLACK_PEOPLE_PER_ADDRESS='many' is not a valid int"),
         ({"FLACK_HEADER_TIMEOUT": "0"}, "FLACK_HEADER_TIMEOUT must be more than 0 and at most 3600"),
         ({"FLACK_BODY_TIMEOUT": "-1"}, "FLACK_BODY_TIMEOUT must be more than 0 and at most 3600"),
         ({"FLACK_HTTP_CONNECTIONS_PER_ADDRESS": "0"}, "FLACK_HTTP_CONNECTIONS_PER_ADDRESS must be positive"),

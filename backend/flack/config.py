@@ -35,9 +35,10 @@ class Settings:
     # Where shared files are kept; empty means a temporary folder that is
     # deleted at shutdown. Flack writes nothing outside this folder.
     files_dir: str = ""
-    # Abuse limits (see flack.core.limits): messages per second per
-    # connection sustained and in a burst, channel creations likewise, the
-    # number of channels, open connections per client address.
+    # Abuse limits (see flack.core.limits): messages per second per person
+    # sustained and in a burst, channel creations likewise (an address gets
+    # people_per_address times a person's), the number of channels, open
+    # socket connections per client address.
     # The defaults are the core's (one place to change them).
     message_rate: float = _LIMITS.message_rate
     message_burst: int = _LIMITS.message_burst

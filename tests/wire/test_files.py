@@ -127,7 +127,7 @@ async def test_too_large_and_negative_sizes_are_refused_before_any_byte(peers) -
     assert ack["error"]["code"] == "file_invalid"
 
 
-async def test_at_most_four_unfinished_uploads_per_connection(peers, http) -> None:
+async def test_at_most_four_unfinished_uploads_per_person(peers, http) -> None:
     peer, channel = await in_channel(peers)
     uploads = [await start(peer, channel, f"f{i}", 10) for i in range(4)]
     ack = await peer.call("start_upload", {"channel": channel, "name": "f5", "size": 10})

@@ -142,7 +142,9 @@ class Channel:
 
     @property
     def key(self) -> str:
-        """Case-insensitive identity of the channel."""
+        """Identity of the channel: its name folded (case, width and look-alike
+        letters; see :func:`flack.protocol.rules.fold`), so names people
+        cannot tell apart are one channel."""
         return fold(self.name)
 
     def to_wire(self) -> Wire:
