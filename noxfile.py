@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_stamp  # noqa: E402  (tools/ is not a package; stdlib only)
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_venv = "yes"
@@ -19,8 +25,27 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def install_flack(session: nox.Session, extras: str = "test") -> None:
-    """Build and install Flack as a user would get it (a wheel with the assets)."""
-    session.install(f".[{extras}]" if extras else ".")
+    """Build and install Flack as a user would get it (a wheel with the assets),
+    unless this virtualenv already holds the build of exactly these sources
+    (``tools/build_stamp.py``): a restart with nothing changed skips the ~30 s
+    build, and any change to the package, the front end, its lock file,
+    pyproject.toml or the build hook rebuilds."""
+    requirement = f".[{extras}]" if extras else "."
+    location = getattr(session.virtualenv, "location", None)
+    if not location:  # no virtualenv of our own (--no-venv): just install
+        session.install(requirement)
+        return
+    venv = Path(location)
+    sources = build_stamp.fingerprint(ROOT)
+    if build_stamp.is_current(venv, sources, extras):
+        session.log("Flack is already built from these sources: not rebuilding.")
+        return
+    build_stamp.forget(venv)
+    before = build_stamp.record_state(venv)
+    session.install(requirement)
+    # Stamp only an install that happened (``--no-install`` skips it).
+    if build_stamp.record_state(venv) != before:
+        build_stamp.write(venv, sources, extras)
 
 
 def ensure_chromium(session: nox.Session) -> None:
@@ -90,6 +115,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/files.py")
     session.run("python", "bench/fanout.py")
     session.run("python", "bench/boot.py")
+    # The README run command in a fresh clone: cold, restarted, after a change.
+    session.run("python", "bench/restart.py")
 
 
 @nox.session
