@@ -23,7 +23,8 @@ class Effects:
     forget_channel: bool = False  # store no channel to reopen
     reopen_channel: bool = False  # named at last: reopen the channel of the last visit
     clear_composer: bool = False  # the composer's text is on its way
-    focus_composer: bool = False
+    focus_composer: bool = False  # if focus is on nothing in particular (or the channel list)
+    take_focus: bool = False  # with focus_composer: wherever focus is (a dialog just closed)
     scroll_to_bottom: bool = False
     flush_outbox: bool = False  # start the send loop
     reconnect: bool = False  # open the socket again (nobody else will)

@@ -36,6 +36,7 @@ from typing import Any
 from flack.protocol import ChannelRequest, ClaimName, Empty, Event, StartUpload
 from flack_client import storage
 from flack_client.connection import REFUSED_RETRY_SECONDS
+from flack_client.creating import Creation
 from flack_client.effects import Effects
 from flack_client.net import Socket
 from flack_client.state import ChatState
@@ -60,7 +61,6 @@ class App:
         # Bumped on every connect and drop, so work begun for an older
         # connection notices it is stale and stops quietly.
         self._session = 0
-        self._ready = False
         self._flushing = False
         # Strong references: the event loop keeps only weak ones to tasks.
         self._tasks: set[asyncio.Task[None]] = set()
@@ -110,7 +110,7 @@ class App:
         if effects.render:
             self.render()
         if effects.focus_composer:
-            self.view.focus_composer()
+            self.view.focus_composer(take=effects.take_focus)
         if effects.scroll_to_bottom:
             self.view.scroll_to_bottom()
         if effects.flush_outbox:
@@ -132,9 +132,10 @@ class App:
         self.render()
 
     def _mark_ready(self) -> None:
-        if not self._ready:
-            self._ready = True
+        if self.state.mark_ready():
             BOOT["ready"] = round(js.performance.now())
+            # The controls come alive in this render, then the page says so.
+            self.render()
             self.view.set_boot_timings(BOOT)
             self.view.set_ready()
 
@@ -288,20 +289,19 @@ class App:
 
     def create_channel(self, raw: str) -> None:
         """ "Create channel"."""
-        channel = self.state.channel_typed(raw)
+        creation = self.state.channel_typed(raw)
         self.render()
-        if channel is not None:
-            self._spawn(self._create_channel(channel, raw))
+        if creation is not None:
+            self._spawn(self._create_channel(creation))
 
-    async def _create_channel(self, channel: str, raw: str) -> None:
-        ack = await self.socket.call(Event.CREATE_CHANNEL, ChannelRequest(channel))
-        name = self.state.channel_create_answered(channel, ack)
-        if name is None:
-            self.render()
-            return
-        self.view.clear_new_channel_if(raw)
+    async def _create_channel(self, creation: Creation) -> None:
+        ack = await self.socket.call(Event.CREATE_CHANNEL, ChannelRequest(creation.channel))
+        answer = self.state.channel_create_answered(creation, ack)
+        if answer.created is not None:
+            self.view.clear_new_channel_if(creation.raw)
         self.render()
-        await self._join(name)
+        if answer.open is not None:
+            await self._join(answer.open)
 
     def select_channel(self, name: str) -> None:
         """A click on a channel in the list."""

@@ -37,13 +37,13 @@ from flack.protocol import (
     Named,
     Notice,
     ServerClosing,
-    fold,
 )
 from flack_client import wording
 from flack_client.alert import Alert
 from flack_client.channel import OpenChannel
-from flack_client.checks import check_channel
+from flack_client.channel_list import KnownChannels
 from flack_client.connection import Connection, Link, SocketFacts
+from flack_client.creating import CreateAnswer, Creation, Creations
 from flack_client.effects import NOTHING, Effects
 from flack_client.entries import LogEntry, NoticeEntry, read_messages
 from flack_client.identity import Identity, claim_refused_by_server
@@ -68,8 +68,9 @@ class ChatState:
         self._channel = OpenChannel(self._deliver)
         self._sharing = Sharing(self._alert, self.add_message)
         self._sending = Sending(self._alert, self._outbox, self.add_message, self.is_open)
-        self._channels: dict[str, str] = {}  # fold -> as shown
-        self._sorted: list[str] | None = None  # ``channels``, until the next change
+        self._channels = KnownChannels()
+        self._creations = Creations(self._alert, self._channels.get)
+        self._ready = False  # the first session is over (``mark_ready``)
         self._saved_channel: str | None = None  # the channel the last visit left open
 
     @property
@@ -80,6 +81,26 @@ class ChatState:
     @error.setter
     def error(self, text: str | None) -> None:
         self._alert.show(text)
+
+    @property
+    def alert_lines(self) -> list[tuple[str, str]]:
+        """Everything the alert says, as ``(key, sentence)`` (``Alert.lines``):
+        each refused channel on a line of its own, then the main sentence."""
+        return self._alert.lines
+
+    # being ready ----------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """Whether the client has booted: its first session is over (or the
+        name dialog waits for a name). Until then every control is inert
+        ("New channel", "Change name"; the composer needs a channel anyway)."""
+        return self._ready
+
+    def mark_ready(self) -> bool:
+        """The client is ready; ``True`` the first time."""
+        first, self._ready = not self._ready, True
+        return first
 
     def load_saved(
         self,
@@ -210,7 +231,13 @@ class ChatState:
             self.error = describe_error(BAD_REPLY)
             return Effects()
         first = self._identity.granted(named, quiet=quiet)
-        return Effects(named=True, save_identity=True, reopen_channel=first)
+        if quiet:
+            return Effects(named=True, save_identity=True)
+        # Saved from the dialog, which closes: the message box is where
+        # the next thing is typed (not <body>, where the browser leaves it).
+        return Effects(
+            named=True, save_identity=True, reopen_channel=first, focus_composer=True, take_focus=True
+        )
 
     def set_identity(self, name: str, token: str) -> bool:
         """Remember who we are; ``True`` if the shown name changed."""
@@ -255,51 +282,36 @@ class ChatState:
         created = protocol.read(ChannelCreated, payload)
         return created is not None and self.add_channels([created.channel.name])
 
-    def channel_typed(self, raw: str) -> str | None:
-        """ "Create channel": the clean name to create, or ``None`` (and an
-        alert says what is wrong with it)."""
-        checked = check_channel(raw)
-        if checked.error or not checked.value:
-            self.error = checked.error or describe_error(ErrorCode.CHANNEL_INVALID)
-            return None
-        self.error = None
-        return checked.value
+    @property
+    def creating(self) -> int:
+        """How many "Create channel" requests wait for their answer."""
+        return self._creations.waiting
 
-    def channel_create_answered(self, channel: str, ack: Ack) -> str | None:
-        """The answer to creating ``channel``: the channel to join (whoever
-        creates a channel wants to talk in it), or ``None`` and an alert."""
-        created = protocol.read(ChannelCreated, ack.data) if ack.ok else None
-        if not ack.ok:
-            self.show_failure(ack)
-            return None
-        name = created.channel.name if created is not None else channel
-        self.add_channels([name])
-        return name
+    def channel_typed(self, raw: str) -> Creation | None:
+        """ "Create channel": the creation to send, or ``None`` and the alert
+        says why (``Creations.typed``)."""
+        return self._creations.typed(raw)
+
+    def channel_create_answered(self, creation: Creation, ack: Ack) -> CreateAnswer:
+        """The answer to ``creation`` (``Creations.answered``): a created
+        channel joins the list, and may open."""
+        answer = self._creations.answered(creation, ack)
+        if answer.created is not None:
+            self.add_channels([answer.created])
+        return answer
 
     def set_channels(self, names: Iterable[str]) -> None:
         """Replace the channel list (from ``list_channels``)."""
-        self._channels = {}
-        self._sorted = None
-        self.add_channels(names)
+        self._channels.set(names)
 
     def add_channels(self, names: Iterable[str]) -> bool:
         """Add channels (``channel_created``); ``True`` if any was new."""
-        changed = False
-        for name in names:
-            if fold(name) not in self._channels:
-                self._channels[fold(name)] = name
-                changed = True
-        if changed:
-            self._sorted = None
-        return changed
+        return self._channels.add(names)
 
     @property
     def channels(self) -> list[str]:
         """Known channels, in the protocol's list order."""
-        if self._sorted is None:
-            # Sorted once per change, not on every render.
-            self._sorted = protocol.sort_channels(self._channels.values())
-        return list(self._sorted)
+        return self._channels.names
 
     # joining ------------------------------------------------------------------
 
@@ -330,6 +342,8 @@ class ChatState:
     def select_channel(self, name: str) -> bool:
         """A click on a channel in the list: ``True`` if it must be joined;
         ``False`` if it is open already (the glue puts the cursor in the composer)."""
+        # The person's own pick wins over creations still on their way.
+        self._creations.picked()
         if self.is_open(name) and self.joining is None:
             return False
         self.error = None
@@ -368,6 +382,7 @@ class ChatState:
             gone = failure.code == ErrorCode.NO_SUCH_CHANNEL
             if gone:
                 self.channel_gone(channel)
+                self._channels.forget(channel)  # creating it again is allowed
             if gone and restoring:
                 self.error = wording.missing_channel_text(channel)
                 self._saved_channel = None
@@ -532,8 +547,8 @@ class ChatState:
         self.error = describe_error(ack.code, ack.message)
 
     def dismiss_error(self) -> None:
-        """ "Dismiss" on the alert."""
-        self.error = None
+        """ "Dismiss" on the alert: every line of it goes."""
+        self._alert.dismiss()
 
     def client_bug(self) -> None:
         """The client itself failed (a bug, logged for developers): say
@@ -553,6 +568,11 @@ class ChatState:
         return self.open_channel is not None
 
     @property
+    def new_channel_placeholder(self) -> str:
+        """The hint inside the empty "New channel" box."""
+        return wording.NEW_CHANNEL_PLACEHOLDER if self._ready else wording.LOADING
+
+    @property
     def can_share(self) -> bool:
         """Files can be shared only into an open channel."""
         return self.open_channel is not None
@@ -565,7 +585,7 @@ class ChatState:
     @property
     def composer_placeholder(self) -> str:
         """The hint inside the empty composer."""
-        return wording.composer_placeholder(self.open_channel)
+        return wording.composer_placeholder(self.open_channel, self._ready)
 
     def empty_log_text(self) -> str:
         """What to say when the open channel has no messages yet."""

@@ -105,6 +105,10 @@ def _file_list(files: Any) -> list[Any]:
     return [files.item(index) for index in range(files.length)]
 
 
+# ``scrollIntoView`` options: scroll only as far as needed, within the list.
+_NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
+
+
 def _hash_label(parent: Any, name: str) -> None:
     """ "# name" where the # is decoration only, so the accessible name is the
     channel's name alone."""
@@ -133,6 +137,7 @@ class View:
         self.name_error = by_id("name-error")
         self.name_cancel = by_id("name-cancel")
         self.create_form = by_id("create-channel-form")
+        self.create_button = by_id("create-channel")
         self.new_channel = by_id("new-channel")
         self.channel_list = by_id("channel-list")
         self.no_channels = by_id("no-channels")
@@ -155,6 +160,8 @@ class View:
         self._can_cancel = False
         self._can_share = False
         self._upload_rows: dict[str, _UploadRow] = {}
+        self._alert_shown: list[tuple[str, str]] = []
+        self._alert_lines: dict[str, Any] = {}  # key -> its <p> in the alert
 
     # events -----------------------------------------------------------------
 
@@ -328,14 +335,17 @@ class View:
             self.message_input.value = ""
             self._fit_composer()
 
-    def focus_composer(self) -> None:
+    def focus_composer(self, take: bool = False) -> None:
         """Put the cursor where the next message is typed, but only if focus
         is on nothing in particular or on the channel list: this runs when an
         answer arrives, and must never yank focus out of a box the person is
-        typing into meanwhile."""
+        typing into meanwhile. ``take``: wherever focus is (the name dialog
+        just closed and the browser put focus back where it was before).
+        The message box takes focus even while inert (no channel open): it
+        is announced with its hint, "Open a channel to write"."""
         active = js.document.activeElement
         idle = not active or active == self.body or bool(self.channel_list.contains(active))
-        if idle and not self.message_input.disabled:
+        if take or idle:
             self.message_input.focus()
 
     def scroll_to_bottom(self) -> None:
@@ -354,12 +364,13 @@ class View:
         self.my_name.textContent = state.name or wording.NO_NAME
         self.status.textContent = state.connection_label
         self.status.dataset.state = state.connection.value
+        self._render_controls(state)
         self._render_error(state)
         self._render_dialog(state)
         self._render_channels(state)
         self._render_title(state)
         self.log_view.render(state)
-        self.message_input.disabled = not state.can_compose
+        self._set_inert(self.message_input, not state.can_compose)
         self.message_input.placeholder = state.composer_placeholder
         self.send_button.disabled = not state.can_compose
         self._render_sharing(state)
@@ -385,14 +396,55 @@ class View:
             row.update(upload)
         self.uploads.hidden = not uploads
 
+    @staticmethod
+    def _set_inert(field: Any, inert: bool) -> None:
+        """A text box that cannot be used right now: read-only and
+        ``aria-disabled`` rather than ``disabled``, so it stays focusable and
+        is announced with its placeholder, which says why."""
+        field.readOnly = inert
+        if inert:
+            field.setAttribute("aria-disabled", "true")
+        else:
+            field.removeAttribute("aria-disabled")
+
+    def _render_controls(self, state: ChatState) -> None:
+        """Inert until the client is ready (the page's HTML starts them so)."""
+        self._set_inert(self.new_channel, not state.ready)
+        self.new_channel.placeholder = state.new_channel_placeholder
+        self.create_button.disabled = not state.ready
+        self.change_name_button.disabled = not state.ready
+
     def _render_error(self, state: ChatState) -> None:
         # ``hidden`` (not just invisible) keeps an empty alert out of the
         # accessibility tree.
-        # The alert holds only the sentence (its text is what gets announced);
-        # the Dismiss button sits next to it in the same box.
-        self.error_text.textContent = state.error or ""
-        self.error_text.hidden = not state.error
-        self.error.hidden = not state.error
+        # The alert holds only sentences, a <p> each (its text is what gets
+        # announced; ``aria-atomic="false"``: a new line is read, not all of
+        # them again); the Dismiss button sits next to it in the same box.
+        lines = state.alert_lines
+        if lines == self._alert_shown:
+            return
+        self._alert_shown = lines
+        keys = {key for key, _ in lines}
+        for key in [k for k in self._alert_lines if k not in keys]:
+            self._alert_lines.pop(key).remove()
+        box = self.error_text
+        for index, (key, text) in enumerate(lines):
+            node = self._alert_lines.get(key)
+            if node is None:
+                node = self._alert_lines[key] = element("p", "error__line", text)
+            elif node.textContent != text:
+                node.textContent = text
+            here = box.children.item(index)
+            if here is None or here != node:
+                box.insertBefore(node, here)
+        box.hidden = not lines
+        self.error.hidden = not lines
+        # Many lines scroll (style.css): then the box must be focusable, so
+        # that they can be scrolled from the keyboard too.
+        if lines and box.scrollHeight > box.clientHeight:
+            box.setAttribute("tabindex", "0")
+        else:
+            box.removeAttribute("tabindex")
 
     def _render_dialog(self, state: ChatState) -> None:
         self._can_cancel = state.can_cancel_dialog
@@ -414,6 +466,12 @@ class View:
         shown = (tuple(state.channels), state.open_channel)
         if shown == self._channels_shown:
             return
+        # The open channel stays in view: on a phone the list is a strip that
+        # scrolls sideways. Scrolled to when it opens, and kept in view when
+        # the list changes, unless the person had scrolled it away to browse.
+        before = self.channel_list.querySelector('[aria-current="true"]')
+        opened = self._channels_shown is None or self._channels_shown[1] != state.open_channel
+        follow = opened or (bool(before) and self._in_list_view(before))
         self._channels_shown = shown
         items = []
         for name in state.channels:
@@ -427,8 +485,21 @@ class View:
             item.append(button)
             items.append(item)
         self.channel_list.replaceChildren(*items)
+        current = self.channel_list.querySelector('[aria-current="true"]')
+        if current and follow:
+            current.scrollIntoView(_NEAREST)
         self.no_channels.textContent = wording.NO_CHANNELS
         self.no_channels.hidden = bool(items)
+
+    def _in_list_view(self, button: Any) -> bool:
+        """Whether ``button`` is wholly inside the channel list's visible box."""
+        inside, outside = button.getBoundingClientRect(), self.channel_list.getBoundingClientRect()
+        return bool(
+            inside.left >= outside.left - 1
+            and inside.right <= outside.right + 1
+            and inside.top >= outside.top - 1
+            and inside.bottom <= outside.bottom + 1
+        )
 
     def _render_title(self, state: ChatState) -> None:
         if state.open_channel == self._title_shown:

@@ -146,16 +146,32 @@ NO_NAME: Final = "not chosen yet"
 NO_CHANNEL_OPEN: Final = "No channel open"
 NO_CHANNELS: Final = "No channels yet. Create the first one above."
 
+# Until the client is ready every control is inert, and its placeholder
+# (read out with it) says why: the status line says "Loading…" too.
+LOADING: Final = "Loading…"
+NEW_CHANNEL_PLACEHOLDER: Final = "e.g. random"
+
+
+def create_refused_text(channel: str, reason: str) -> str:
+    """One refused "Create channel" (a line of its own in the alert, so that
+    several refusals in a row each stay in view)."""
+    return f"Could not create #{channel}: {reason}"
+
+
+def channel_exists_text(existing: str) -> str:
+    """Why a channel the list already has is not created again."""
+    return f"#{existing} already exists. Pick it from the list to open it."
+
 
 def name_dialog_help() -> str:
     """The name dialog's description, with the rules of the protocol."""
     return f"This is how others in Flack will see you. {protocol.name_hint()}"
 
 
-def composer_placeholder(channel: str | None) -> str:
-    """The hint inside the empty composer."""
+def composer_placeholder(channel: str | None, ready: bool = True) -> str:
+    """The hint inside the empty composer (``ready``: the client has booted)."""
     if channel is None:
-        return "Open a channel to write"
+        return "Open a channel to write" if ready else LOADING
     return f"Message #{channel}"
 
 

@@ -11,6 +11,7 @@ import pytest
 from flack import protocol
 from flack.protocol import BAD_REPLY, Ack, ClaimName, ErrorCode, Event, JoinChannel, Message
 from flack_client.connection import Connection, SocketFacts
+from flack_client.creating import CreateAnswer
 from flack_client.effects import NOTHING, Effects
 from flack_client.outbox import OUTBOX_MAX, SendStatus
 from flack_client.state import ChatState
@@ -215,7 +216,10 @@ class TestClaim:
         effects = state.claim_answered(
             "Alice", Ack(ok=True, data={"name": "Alice", "token": "t"}), quiet=False
         )
-        assert effects == Effects(named=True, save_identity=True, reopen_channel=True)
+        # The dialog closes and the message box takes the focus (issue 12:
+        # it was left on <body>).
+        focus = {"focus_composer": True, "take_focus": True}
+        assert effects == Effects(named=True, save_identity=True, reopen_channel=True, **focus)
         assert not state.dialog_open
 
     def test_a_new_name_from_the_dialog_closes_it(self) -> None:
@@ -225,7 +229,7 @@ class TestClaim:
         effects = state.claim_answered(
             "Alicia", Ack(ok=True, data={"name": "Alicia", "token": "t"}), quiet=False
         )
-        assert effects == Effects(named=True, save_identity=True)
+        assert effects == Effects(named=True, save_identity=True, focus_composer=True, take_focus=True)
         assert not state.dialog_open and state.name == "Alicia"
 
     @pytest.mark.parametrize(
@@ -395,19 +399,25 @@ class TestChannels:
     def test_a_typed_channel_is_checked_first(self) -> None:
         state = ChatState()
         assert state.channel_typed("-nope") is None and state.error
-        assert state.channel_typed(" dev-ops ") == "dev-ops" and state.error is None
+        creation = state.channel_typed(" dev-ops ")
+        assert creation is not None and creation.channel == "dev-ops" and creation.raw == " dev-ops "
+        assert state.error is None
 
     def test_created_joins_as_the_server_spells_it(self) -> None:
         state = named()
+        creation = state.channel_typed("dev-ops")
+        assert creation is not None
         answer = Ack(ok=True, data={"channel": {"name": "Dev-Ops"}})
-        assert state.channel_create_answered("dev-ops", answer) == "Dev-Ops"
+        assert state.channel_create_answered(creation, answer) == CreateAnswer("Dev-Ops", "Dev-Ops")
         assert state.channels == ["Dev-Ops"]
 
     def test_refused_is_an_alert(self) -> None:
         state = named()
+        creation = state.channel_typed("dev")
+        assert creation is not None
         answer = Ack.failure(ErrorCode.CHANNEL_EXISTS, "A channel named dev exists.")
-        assert state.channel_create_answered("dev", answer) is None
-        assert state.error == "A channel named dev exists."
+        assert state.channel_create_answered(creation, answer) == CreateAnswer()
+        assert state.alert_lines == [("kept:dev", "Could not create #dev: A channel named dev exists.")]
 
 
 class TestSharing:

@@ -531,5 +531,8 @@ def test_empty_log_text() -> None:
 
 
 def test_composer_placeholder_names_the_open_channel() -> None:
-    assert ChatState().composer_placeholder == "Open a channel to write"
+    state = ChatState()
+    assert state.composer_placeholder == "Loading…"  # the client is not ready yet
+    state.mark_ready()
+    assert state.composer_placeholder == "Open a channel to write"
     assert opened("dev ops").composer_placeholder == "Message #dev ops"
