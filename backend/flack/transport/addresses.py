@@ -20,10 +20,11 @@ connection, the socket server to every handshake.
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from flack.transport import lan
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -167,8 +168,7 @@ def origin_policy(extra: tuple[str, ...]) -> Callable[[str | None, dict[str, Any
 # --- allowed Host names ------------------------------------------------------------
 
 
-LOCAL_NAMES = ("localhost",)
-_ALL_INTERFACES = ("", "0.0.0.0", "::")
+LOCAL_NAMES = lan.LOCAL_NAMES
 
 
 def host_name(header: str) -> str:
@@ -184,14 +184,11 @@ def host_name(header: str) -> str:
 
 
 def machine_names() -> set[str]:
-    """This machine's own names (its host name, fully qualified name and the
-    ``.local`` name mDNS gives it), as people on the LAN type them."""
-    names = set()
-    for name in (socket.gethostname(), socket.getfqdn()):
-        name = name.strip().lower().rstrip(".")
-        if name:
-            names.add(name)
-            names.add(name.split(".", 1)[0] + ".local")
+    """This machine's own names, as people on the LAN type them: the host
+    name and fully qualified name (:func:`flack.transport.lan.own_names`, the
+    very names the start line prints) and the ``.local`` name mDNS gives it."""
+    names = set(lan.own_names())
+    names.update({name.split(".", 1)[0] + ".local" for name in names})
     return names
 
 
@@ -219,7 +216,7 @@ class AllowedHosts:
         suffixes = [".localhost"]  # RFC 6761: every *.localhost name is loopback
         listen = listen_host.strip().strip("[]").lower()
         ip = _ip(listen)
-        if listen in _ALL_INTERFACES or (ip is not None and not ip.is_loopback):
+        if lan.listens_everywhere(listen) or (ip is not None and not ip.is_loopback):
             names.update(machine())
         elif ip is None and listen not in LOCAL_NAMES:
             names.add(host_name(listen))  # listening on a name: that name

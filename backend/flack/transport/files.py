@@ -32,6 +32,7 @@ from flack.protocol import (
 )
 from flack.protocol import Upload as UploadShape
 from flack.transport.fanout import Batcher
+from flack.transport.http import READ
 from flack.transport.rooms import room
 
 log = logging.getLogger("flack.files")
@@ -171,7 +172,7 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
         publish_file(batcher, shared.message, shared.expired)
         return _state(upload.received, upload.size, shared.message)
 
-    @app.get(f"{UPLOADS}/<upload_id>", name="upload_status")
+    @app.route(f"{UPLOADS}/<upload_id>", methods=READ, name="upload_status")
     async def upload_status(request: Request, upload_id: str) -> HTTPResponse:
         done = _finished_reply(upload_id)
         if done is not None:
@@ -190,7 +191,8 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
             return _refusal(refusal)
         return _reply(ok_ack())
 
-    @app.get(f"{FILES}/<file_id>/<name:path>", name="download")
+    # Sanic's route() is typed for HTTPResponse only; a ResponseStream works as well.
+    @app.route(f"{FILES}/<file_id>/<name:path>", methods=READ, name="download")  # type: ignore[arg-type]
     async def download(request: Request, file_id: str, name: str) -> HTTPResponse | ResponseStream:
         # The id alone decides (the name in the URL is decoration for people).
         stored = store.get(file_id)
@@ -205,6 +207,8 @@ def add_file_routes(app: Sanic, sharing: Sharing, store: DiskStore, batcher: Bat
             "Content-Disposition": content_disposition(info.name, inline=info.preview),
             "Content-Length": str(info.size),
         }
+        if request.method == "HEAD":  # the same headers, without reading the file
+            return HTTPResponse(headers=headers, content_type=mime)
         return await file_stream(
             store.path(file_id), chunk_size=STREAM_PIECE, mime_type=mime, headers=headers
         )

@@ -80,25 +80,32 @@ async def _send(request: Request, path: Path | None, extra: dict[str, str] | Non
     return await file(path, request_headers=request.headers, mime_type=mime, headers=headers)
 
 
-def add_routes(app: Sanic, web: WebRoot) -> None:
-    """Register the HTTP routes on ``app``."""
+# Every route that reads answers HEAD too (uptime checks use it): the same
+# status and headers as GET, and no body. Both servers drop the body of a
+# HEAD response themselves (uvicorn, and Sanic's own HTTP/1.1), keeping the
+# headers the route set, Content-Length included.
+READ = ("GET", "HEAD")
 
-    @app.get("/", name="index")
+
+def add_routes(app: Sanic, web: WebRoot) -> None:
+    """Register the HTTP routes on ``app`` (each answers GET and HEAD)."""
+
+    @app.route("/", methods=READ, name="index")
     async def index(request: Request) -> HTTPResponse:
         return await _send(request, web.page(), {"Content-Security-Policy": PAGE_POLICY})
 
-    @app.get("/static/<relative:path>", name="static_file")
+    @app.route("/static/<relative:path>", methods=READ, name="static_file")
     async def static_file(request: Request, relative: str) -> HTTPResponse:
         return await _send(request, web.app_file(relative))
 
-    @app.get("/vendor/<package>/<name:path>", name="vendor_file")
+    @app.route("/vendor/<package>/<name:path>", methods=READ, name="vendor_file")
     async def vendor_file(request: Request, package: str, name: str) -> HTTPResponse:
         return await _send(request, web.vendor_file(package, name))
 
-    @app.get("/py/flack/<name:path>", name="shared_module")
+    @app.route("/py/flack/<name:path>", methods=READ, name="shared_module")
     async def shared_module(request: Request, name: str) -> HTTPResponse:
         return await _send(request, SHARED_MODULES.get(name))
 
-    @app.get("/healthz", name="health")
+    @app.route("/healthz", methods=READ, name="health")
     async def health(request: Request) -> HTTPResponse:
         return json({"ok": True, "version": flack.__version__})

@@ -371,17 +371,38 @@ class AsgiGuard:
         if kind == "websocket":
             return await self.app(scope, receive, send)
         items = edge.header_items
+        start: MutableMapping[str, Any] | None = None
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            # The start is held until the first piece of body: a response
+            # sent in one piece gets its Content-Length (Sanic's ASGI side
+            # sends none, so uvicorn chunked every page and asset, and a HEAD
+            # could not say the length GET sends).
+            nonlocal start
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or ())
                 present = {bytes(name).lower() for name, _ in headers}
                 missing = [item for item in items if item[0] not in present]
-                if missing:
-                    message = {**message, "headers": headers + missing}
+                start = {**message, "headers": headers + missing}
+                return None
+            if start is not None:
+                held, start = start, None
+                if not message.get("more_body", False) and _may_have_length(held):
+                    length = str(len(message.get("body", b""))).encode()
+                    held["headers"] = [*held["headers"], (b"content-length", length)]
+                await send(held)
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
+
+
+def _may_have_length(start: MutableMapping[str, Any]) -> bool:
+    # A status that has a body, and no length or transfer coding said yet.
+    if start.get("status", 200) in (204, 304) or start.get("status", 200) < 200:
+        return False
+    return not any(
+        bytes(name).lower() in (b"content-length", b"transfer-encoding") for name, _ in start["headers"]
+    )
 
 
 async def _forbidden(send: Send, edge: Edge) -> None:
