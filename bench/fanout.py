@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from flack.testing import GENEROUS_LIMITS, free_port
+from flack.testing import GENEROUS_LIMITS, free_port, memory_unless_chosen
 
 HERE = Path(__file__).resolve().parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -294,7 +294,7 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def start_server(kind: str, port: int, prefix: list[str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **GENEROUS_LIMITS, "FLACK_LOG_LEVEL": "warning"}
+    env = {**os.environ, **GENEROUS_LIMITS, **memory_unless_chosen({}), "FLACK_LOG_LEVEL": "warning"}
     if kind == "flack":
         command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:

@@ -23,7 +23,7 @@ from sanic import Sanic
 
 from flack.app import create_app, uvicorn_config
 from flack.config import Settings
-from flack.testing import GENEROUS_LIMITS, free_port
+from flack.testing import GENEROUS_LIMITS, free_port, memory_unless_chosen
 
 T = TypeVar("T")
 
@@ -38,7 +38,9 @@ class InProcessServer:
     """``with InProcessServer() as server:`` — ``server.url``, ``server.app``."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        environ = {**GENEROUS_LIMITS, "FLACK_LOG_LEVEL": "warning", **(env or {})}
+        env = env or {}
+        # Keeps nothing unless the test says where (never the user's data folder).
+        environ = {**GENEROUS_LIMITS, "FLACK_LOG_LEVEL": "warning", **memory_unless_chosen(env), **env}
         self.settings = Settings.from_env(environ, host="127.0.0.1", port=free_port())
         self.url = f"http://127.0.0.1:{self.settings.port}"
         self.app = create_app(self.settings)

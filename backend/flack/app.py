@@ -6,35 +6,19 @@ import asyncio
 import gc
 import itertools
 import logging
-import socket
-import tempfile
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import socketio
 from sanic import Sanic
 
 from flack import assets
-from flack.backends.memory import MemoryBackend
 from flack.config import MB, Settings, hosts_of, limits_of, origins_of, proxies_of
 from flack.core.chat import Chat
 from flack.core.sharing import Sharing
 from flack.files import DiskStore
-from flack.persist import load_state, save_state
+from flack.persist import Storage
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
-from flack.transport import (
-    connection_log,
-    engine_guard,
-    fanout,
-    files,
-    http,
-    http_guard,
-    lan,
-    sockets,
-    uvicorn_direct,
-)
+from flack.transport import engine_guard, fanout, files, http, http_guard, sockets, uvicorn_direct
 from flack.transport.addresses import origin_policy
 from flack.transport.manager import FanoutManager
 
@@ -45,31 +29,30 @@ _app_numbers = itertools.count(1)
 def create_app(settings: Settings) -> Sanic:
     """Build the Sanic app with the chat, the socket server and the routes.
 
-    Shared objects live on ``app.ctx``: ``settings``, ``chat``, ``sharing``,
-    ``store``, ``sio``, ``edge`` (the HTTP edge). With the "asgi" integration,
-    serve ``app.ctx.asgi`` with :func:`uvicorn_config`; with "sanic", run the
-    app with :func:`sanic_protocol`.
-    Shared files go to ``settings.files_dir``, or to a temporary folder that
-    is removed when the server stops.
+    Shared objects live on ``app.ctx``: ``settings``, ``storage``, ``chat``,
+    ``sharing``, ``store``, ``sio``, ``edge`` (the HTTP edge). With the "asgi"
+    integration, serve ``app.ctx.asgi`` with :func:`uvicorn_config`; with
+    "sanic", run the app with :func:`sanic_protocol`.
+    The chat and its shared files are kept where ``settings.storage`` says
+    (``persist.Storage``): a data folder by default, locked while this app
+    lives; a damaged or busy one raises ``ValueError`` with one sentence.
     """
     # Sanic keeps a registry of app names; tests build many apps per process.
     app = Sanic(f"flack_{next(_app_numbers)}")
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.ctx.settings = settings
-    backend = MemoryBackend(HISTORY_LIMIT)
-    state_file = Path(settings.state_file) if settings.state_file else None
-    if state_file is not None and load_state(state_file, backend):
-        log.info("state read from %s", state_file)
+    storage = app.ctx.storage = Storage(settings, HISTORY_LIMIT)
+    backend = storage.backend
     chat = app.ctx.chat = Chat(
         backend,
         name_idle_seconds=settings.name_idle_seconds,
         limits=limits_of(settings),
         leave_grace_seconds=settings.leave_grace_seconds,
     )
-    temporary = not settings.files_dir
-    root = Path(tempfile.mkdtemp(prefix="flack-files-") if temporary else settings.files_dir)
-    store = app.ctx.store = DiskStore(root)
+    store = app.ctx.store = DiskStore(storage.files_root, keep_files=storage.keeps_files)
+    storage.adopt_files(store)  # a data folder's files come back with their messages
+    storage.begin()  # from here on every change is kept
     sharing = app.ctx.sharing = Sharing(
         chat,
         store,
@@ -123,12 +106,7 @@ def create_app(settings: Settings) -> Sanic:
     manager.use_direct_writes()
     engine_guard.install_frame_check(sio)
 
-    def save() -> None:
-        if state_file is not None:
-            size = save_state(state_file, backend, time.time())
-            log.debug("state saved to %s (%d bytes)", state_file, size)
-
-    app.ctx.save_state = save
+    app.ctx.save_state = storage.save
     app.ctx.closing = False
 
     @app.after_server_start
@@ -143,20 +121,20 @@ def create_app(settings: Settings) -> Sanic:
             # direct writes were expected.
             level = logging.INFO if settings.integration == "sanic" else logging.WARNING
             log.log(level, "fan-out: %s", manager.describe())
-        if state_file is not None:
-            app.ctx.saver = loop.create_task(_save_every(settings.state_interval, save))
+        app.ctx.keepers = [loop.create_task(task) for task in storage.tasks()]
 
     @app.before_server_stop
     async def stop_janitor(app: Sanic, _: Any = None) -> None:
         app.ctx.janitor.cancel()
         app.ctx.reaper.cancel()
-        if state_file is not None:
-            app.ctx.saver.cancel()
+        for task in app.ctx.keepers:
+            task.cancel()
         await closing(app)
 
     @app.after_server_stop
     async def remove_files(app: Sanic, _: Any = None) -> None:
-        store.close(remove_root=temporary)
+        store.close(remove_root=storage.temporary_files)
+        storage.close()
 
     return app
 
@@ -186,16 +164,6 @@ async def closing(app: Sanic) -> None:
     except Exception as error:  # telling is a courtesy; saving is what matters
         log.warning("could not tell every client about the shutdown: %r", error)
     app.ctx.save_state()
-
-
-async def _save_every(interval: float, save: Callable[[], None]) -> None:
-    # After a crash, at most the last interval is lost.
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            save()
-        except Exception:  # a full disk must not stop the chat; the next try may work
-            log.exception("saving the state failed")
 
 
 async def _reap_every(interval: float, manager: FanoutManager) -> None:
@@ -244,24 +212,20 @@ async def _janitor(chat: Chat, sharing: Sharing) -> None:
 def serve(settings: Settings) -> None:
     """Run Flack in this process until interrupted."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    connection_log.install()  # a line per websocket only with --log-level debug
     app = create_app(settings)
     tune_gc()
-    # "::" gets a socket of ours that takes IPv4 too; other hosts the server binds.
-    sock = lan.listening_socket(settings.host, settings.port)
-    for line in lan.start_lines(settings.host, settings.port, settings.integration):
-        log.info("%s", line)  # where to open it; on all interfaces, every URL teammates can use
+    log.info("data: %s", app.ctx.storage.describe())
+    log.info("Flack on http://%s:%d (%s integration)", settings.host, settings.port, settings.integration)
     if settings.integration == "sanic":
-        connection_log.follow_level(settings.log_level)
-        where: dict[str, Any] = {"sock": sock} if sock else {"host": settings.host, "port": settings.port}
         app.run(
-            **where,
+            host=settings.host,
+            port=settings.port,
             single_process=True,
             access_log=False,
             protocol=sanic_protocol(app),
         )
     else:
-        _serve_asgi(app, settings, sock)
+        _serve_asgi(app, settings)
 
 
 def tune_gc() -> None:
@@ -285,7 +249,7 @@ def tune_gc() -> None:
 GC_THRESHOLD = 20_000
 
 
-def _serve_asgi(app: Sanic, settings: Settings, sock: socket.socket | None = None) -> None:
+def _serve_asgi(app: Sanic, settings: Settings) -> None:
     import uvicorn
 
     class FlackServer(uvicorn.Server):
@@ -305,7 +269,7 @@ def _serve_asgi(app: Sanic, settings: Settings, sock: socket.socket | None = Non
 
             loop.call_soon_threadsafe(lambda: loop.create_task(close_then_exit()))
 
-    FlackServer(uvicorn_config(app, settings)).run(sockets=[sock] if sock else None)
+    FlackServer(uvicorn_config(app, settings)).run()
 
 
 def uvicorn_config(app: Sanic, settings: Settings) -> Any:

@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flack", description="Flack team chat.")
     parser.add_argument("--version", action="version", version=f"flack {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the chat (state in memory)")
+    serve = commands.add_parser("serve", help="serve the chat")
     serve.add_argument("--host", help="address to listen on (FLACK_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (FLACK_PORT, default 8000)")
     serve.add_argument(
@@ -36,10 +36,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="bound on all shared files together (FLACK_FILES_TOTAL_MB, default 2048)",
     )
     serve.add_argument(
-        "--files-dir", help="folder for shared files (FLACK_FILES_DIR, default: a temporary folder)"
+        "--data-dir",
+        help="folder the chat and its shared files are kept in (FLACK_DATA_DIR, default "
+        "$XDG_DATA_HOME/flack or ~/.local/share/flack)",
     )
     serve.add_argument(
-        "--state-file", help="keep the chat across restarts in this file (FLACK_STATE_FILE, default none)"
+        "--memory",
+        action="store_true",
+        default=None,
+        help="keep nothing: the chat is lost at exit (FLACK_MEMORY=1)",
+    )
+    serve.add_argument(
+        "--files-dir",
+        help="folder for shared files (FLACK_FILES_DIR, default: the data folder; with --memory "
+        "or --state-file a temporary one; emptied at start and stop unless durable)",
+    )
+    serve.add_argument(
+        "--state-file",
+        help="the older way: the chat in memory, saved to this file now and then; shared files are "
+        "lost at exit (FLACK_STATE_FILE, default none)",
     )
     serve.add_argument(
         "--state-interval",

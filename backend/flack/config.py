@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from flack.core.limits import Limits
 from flack.transport.addresses import AllowedHosts, TrustedProxies
 
 Integration = Literal["asgi", "sanic"]
+Storage = Literal["durable", "memory", "state-file"]
 _LIMITS = Limits()
 
 
@@ -32,8 +34,10 @@ class Settings:
     max_file_mb: float = 100.0
     # Bound on all shared files together; the oldest are deleted to make room.
     files_total_mb: float = 2048.0
-    # Where shared files are kept; empty means a temporary folder that is
-    # deleted at shutdown. Flack writes nothing outside this folder.
+    # Where shared files are kept. Empty: the data folder (durable), or a
+    # temporary folder deleted at shutdown (--memory, --state-file). With a
+    # data folder its files outlive the server; otherwise they are deleted
+    # at start and stop. Flack writes nothing outside its files/ and partial/.
     files_dir: str = ""
     # Abuse limits (see flack.core.limits): messages per second per person
     # sustained and in a burst, channel creations likewise (an address gets
@@ -86,8 +90,18 @@ class Settings:
     # Open HTTP connections from one client address (websockets leave the
     # count once upgraded; trusted proxies are not counted).
     http_connections_per_address: int = 200
-    # Optional state file: the chat survives restarts (written atomically on
-    # shutdown and every state_interval seconds, read at start).
+    # Where the chat is kept (issue 12; see persist.py). By default in a data
+    # folder (data_dir, empty: the per-user one, see data_folder()): a
+    # snapshot and a journal written before every acknowledgement, and the
+    # shared files. memory: nothing is written anywhere (lost at exit).
+    # sync_seconds: how often the journal is fsynced (a power cut loses at
+    # most about this much; a crash of Flack itself loses nothing).
+    data_dir: str = ""
+    memory: bool = False
+    sync_seconds: float = 1.0
+    # The older way (kept working): state in memory, written to this file
+    # atomically on shutdown and every state_interval seconds, read at start;
+    # shared files are lost at exit. Not together with a data folder.
     state_file: str = ""
     state_interval: float = 10.0
     # Coalescing window in milliseconds: a busy channel's messages that
@@ -98,6 +112,14 @@ class Settings:
     # sent at all if the person is back in the channel by then (a reload, a
     # dropped connection). 0 announces at once.
     leave_grace_seconds: float = 15.0
+
+    @property
+    def storage(self) -> Storage:
+        """Where the chat is kept: a data folder ("durable", the default),
+        only in memory ("memory"), or in memory and a state file ("state-file")."""
+        if self.state_file:
+            return "state-file"
+        return "memory" if self.memory else "durable"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -128,6 +150,11 @@ class Settings:
                 raise ValueError(f"FLACK_{name.upper()} must be positive")
         if self.state_interval <= 0:
             raise ValueError("FLACK_STATE_INTERVAL must be positive")
+        if not 0 < self.sync_seconds <= 3600:
+            raise ValueError("FLACK_SYNC_SECONDS must be more than 0 and at most 3600")
+        if self.data_dir and (self.memory or self.state_file):
+            other = "--memory (FLACK_MEMORY)" if self.memory else "--state-file (FLACK_STATE_FILE)"
+            raise ValueError(f"--data-dir (FLACK_DATA_DIR) and {other} exclude each other: choose one")
         if not 0 <= self.batch_ms <= 1000:
             raise ValueError("FLACK_BATCH_MS must be 0-1000")
         if not 0 <= self.leave_grace_seconds <= 3600:
@@ -143,7 +170,14 @@ class Settings:
         return self
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _convert(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:  # bool("0") is True: read the words people write
+        if raw.strip().lower() in _TRUE + _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ValueError(f"FLACK_{name.upper()}={raw!r} is not 1/0, true/false, yes/no or on/off")
     try:
         return kind(raw)
     except ValueError:
@@ -168,6 +202,19 @@ PERSON_AND_ADDRESS_LIMITS = (
     "upload_resume_seconds",
     "channel_idle_seconds",
 )
+
+
+def data_folder(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """The data folder: ``--data-dir``, else ``$XDG_DATA_HOME/flack``, else
+    ``~/.local/share/flack`` (the XDG base directory rules: per user, kept
+    across reboots, not a cache)."""
+    environ = os.environ if environ is None else environ
+    if settings.data_dir:
+        return Path(settings.data_dir).expanduser().absolute()
+    xdg = environ.get("XDG_DATA_HOME", "")
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return (base / "flack").absolute()
 
 
 def origins_of(settings: Settings) -> tuple[str, ...]:

@@ -7,6 +7,14 @@ accounts on the machine read shared files through the server or not at all.
 The store keeps an index in insertion order, so the oldest file is evicted
 first.
 
+With ``keep_files`` (a data folder) the stored files outlive the server: at
+start only ``partial/`` is emptied (an upload cut off by a restart is
+started again), and :meth:`DiskStore.adopt` rebuilds the index from the
+messages the chat kept, deleting files no kept message names (left by a
+crash between storing a file and posting its message, or deleting it after
+its message left the history). Without it, a restart forgets every message,
+so both folders are emptied at start and stop.
+
 Writes are plain blocking calls on the event loop: a chunk is at most 4 MiB
 and lands in the page cache, which costs less than handing it to a thread.
 """
@@ -25,15 +33,18 @@ from flack.core.sharing import StoredFile
 class DiskStore:
     """The bytes of uploads and shared files, in one folder (``FileStore``)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, keep_files: bool = False) -> None:
         self.root = root
+        self.keep_files = keep_files
         self._partial = root / "partial"
         self._files = root / "files"
-        # A restart forgets every message, so leftovers are unreachable.
         root.mkdir(mode=0o700, parents=True, exist_ok=True)  # an existing root keeps its mode
         for folder in (self._partial, self._files):
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(mode=0o700)
+            # Without kept files a restart forgets every message, so leftovers
+            # are unreachable; partial uploads are never resumed across a restart.
+            if folder is self._partial or not keep_files:
+                shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(mode=0o700, exist_ok=True)
             os.chmod(folder, 0o700)  # whatever the umask
         self._index: OrderedDict[str, StoredFile] = OrderedDict()
         self.used = 0
@@ -62,11 +73,36 @@ class DiskStore:
         """Delete a partial file."""
         self._partial_path(upload_id).unlink(missing_ok=True)
 
-    def commit(self, upload_id: str, info: File, channel_key: str, message_id: int) -> None:
-        """Turn a complete partial file into the stored file ``info.id``."""
-        os.replace(self._partial_path(upload_id), self.path(info.id))
+    def place(self, upload_id: str, file_id: str) -> None:
+        """Turn a complete partial file into the stored bytes of ``file_id``
+        (before its message is posted: a posted file always has its bytes)."""
+        os.replace(self._partial_path(upload_id), self.path(file_id))
+
+    def commit(self, info: File, channel_key: str, message_id: int) -> None:
+        """Index the placed file ``info.id`` as shared by that message."""
         self._index[info.id] = StoredFile(info, channel_key, message_id)
         self.used += info.size
+
+    def adopt(self, kept: list[StoredFile]) -> list[StoredFile]:
+        """Index the stored files of kept messages, oldest first, and delete
+        every other file in ``files/``. Returns the kept ones whose bytes
+        are missing (or not of their size): their messages must say expired."""
+        on_disk = {path.name: path for path in self._files.iterdir()}
+        missing = []
+        for stored in kept:
+            path = on_disk.pop(stored.info.id, None)
+            if path is None or not path.is_file() or path.stat().st_size != stored.info.size:
+                missing.append(stored)  # a file of another size is not the one shared
+                if path is not None:
+                    on_disk[stored.info.id] = path
+                continue
+            self.commit(stored.info, stored.channel_key, stored.message_id)
+        for path in on_disk.values():  # no kept message names it
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return missing
 
     # -- stored files ---------------------------------------------------------------
 
@@ -83,18 +119,20 @@ class DiskStore:
         return next(iter(self._index.values()), None)
 
     def delete(self, file_id: str) -> StoredFile | None:
-        """Delete a stored file; returns what it was, if it existed."""
+        """Delete a stored file (placed or indexed); returns what it was, if indexed."""
         stored = self._index.pop(file_id, None)
+        self.path(file_id).unlink(missing_ok=True)
         if stored is not None:
-            self.path(file_id).unlink(missing_ok=True)
             self.used -= stored.info.size
         return stored
 
     def close(self, *, remove_root: bool) -> None:
-        """Delete every file at shutdown (the messages that named them are
-        gone with the process); ``remove_root`` for a temporary folder."""
+        """At shutdown: delete the partial uploads, and the stored files too
+        unless they are kept (without a data folder the messages that named
+        them are gone with the process); ``remove_root`` for a temporary folder."""
         for folder in (self._partial, self._files):
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is self._partial or not self.keep_files:
+                shutil.rmtree(folder, ignore_errors=True)
         if remove_root:
             shutil.rmtree(self.root, ignore_errors=True)
         self._index.clear()

@@ -1,7 +1,10 @@
 """Run a real Flack server in a child process, for tests and benchmarks.
 
 The server is started exactly as a user starts it (``python -m flack serve``)
-on a free loopback port and stopped when the ``with`` block ends.
+on a free loopback port and stopped when the ``with`` block ends. It keeps
+nothing (``--memory``) unless the caller chooses where it keeps the chat
+(``FLACK_DATA_DIR``, ``FLACK_MEMORY``, ``FLACK_STATE_FILE`` or the flags):
+a test must never write into the data folder of the person running it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
+from typing import IO
 
 # Tests and benchmarks act at machine speed from one address: they run with
 # these limits unless their env says otherwise (limit tests set their own).
@@ -53,6 +57,24 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 
 
+# What decides where a server keeps the chat (see memory_unless_chosen).
+STORAGE_VARIABLES = ("FLACK_DATA_DIR", "FLACK_MEMORY", "FLACK_STATE_FILE")
+STORAGE_FLAGS = ("--data-dir", "--memory", "--state-file")
+
+
+def memory_unless_chosen(env: Mapping[str, str], args: tuple[str, ...] = ()) -> dict[str, str]:
+    """The variables that make a test server keep nothing, unless ``env``
+    or ``args`` choose where it keeps the chat (the caller's own shell
+    settings do not count: they may name the person's real data folder)."""
+    chosen = any(name in env for name in STORAGE_VARIABLES) or any(
+        arg.split("=", 1)[0] in STORAGE_FLAGS for arg in args
+    )
+    cleared = {name: "" for name in STORAGE_VARIABLES}  # goes under the caller's env
+    if not chosen:
+        cleared["FLACK_MEMORY"] = "1"
+    return cleared
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket() as sock:
@@ -65,7 +87,8 @@ def running_server(
     env: Mapping[str, str] | None = None, *, timeout: float = 30.0, args: tuple[str, ...] = ()
 ) -> Iterator[str]:
     """Start ``flack serve`` on 127.0.0.1 and yield its base URL (with
-    ``GENEROUS_LIMITS`` unless ``env`` sets them)."""
+    ``GENEROUS_LIMITS`` unless ``env`` sets them, and keeping nothing unless
+    ``env`` or ``args`` say where: see :func:`memory_unless_chosen`)."""
     with server_process(env, timeout=timeout, args=args) as (url, _):
         yield url
 
@@ -78,17 +101,27 @@ def server_process(
     args: tuple[str, ...] = (),
     prefix: tuple[str, ...] = (),
     port: int | None = None,
+    stderr: IO[bytes] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Like :func:`running_server`, also yielding the process (for CPU figures).
 
     ``prefix`` goes before the command, e.g. ``("taskset", "-c", "0")``;
-    ``port`` restarts a server where clients expect it (default: a free one).
+    ``port`` restarts a server where clients expect it (default: a free one);
+    ``stderr``, a file its log goes to (default: this process's stderr).
     """
     port = port or free_port()
-    child_env = {**os.environ, **GENEROUS_LIMITS, **(env or {}), "PYTHONUNBUFFERED": "1"}
+    env = env or {}
+    child_env = {
+        **os.environ,
+        **GENEROUS_LIMITS,
+        **memory_unless_chosen(env, args),
+        **env,
+        "PYTHONUNBUFFERED": "1",
+    }
     process = subprocess.Popen(
         [*prefix, sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=child_env,
+        stderr=stderr,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from flack.backends.base import RESERVED_MAX, SENT_REMEMBERED, StateBackend
+from flack.backends.durable import DurableBackend
+from flack.backends.journal import JournalWriter
 from flack.backends.memory import MemoryBackend
 from flack.core.models import Channel, File
 from flack.protocol import fold
 
-BACKENDS: dict[str, Callable[[int], StateBackend]] = {"memory": MemoryBackend}
+
+def durable(history_limit: int, folder: Path) -> StateBackend:
+    """The data folder's backend, journaling every change into ``folder``."""
+    backend = DurableBackend(history_limit)
+    backend.journal = JournalWriter(folder / "journal.1")
+    return backend
+
+
+BACKENDS: dict[str, Callable[[int, Path], StateBackend]] = {
+    "memory": lambda limit, _: MemoryBackend(limit),
+    "durable": durable,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest) -> StateBackend:
-    return BACKENDS[request.param](3)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StateBackend:
+    return BACKENDS[request.param](3, tmp_path)
 
 
 class TestBackendContract:

@@ -30,7 +30,7 @@ from packaging.specifiers import SpecifierSet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 from websockets.protocol import State
 
-from flack.testing import GENEROUS_LIMITS, free_port
+from flack.testing import GENEROUS_LIMITS, free_port, memory_unless_chosen
 from flack.transport import uvicorn_direct
 from flack.transport.manager import FanoutManager
 from inprocess import InProcessServer
@@ -161,7 +161,13 @@ async def test_nothing_is_written_directly_while_the_writer_holds_a_packet() -> 
 def start_up_line(integration: str) -> str:
     """The ``fan-out:`` line ``flack serve`` logs at start."""
     port = free_port()
-    env = {**os.environ, **GENEROUS_LIMITS, "FLACK_INTEGRATION": integration, "FLACK_LOG_LEVEL": "info"}
+    env = {
+        **os.environ,
+        **GENEROUS_LIMITS,
+        **memory_unless_chosen({}),  # never the user's data folder
+        "FLACK_INTEGRATION": integration,
+        "FLACK_LOG_LEVEL": "info",
+    }
     command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
     lines: list[str] = []
     with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as process:

@@ -1,4 +1,5 @@
-"""The default backend: plain dicts in this process, gone on restart."""
+"""The backend in this process: plain dicts, gone on restart unless journaled
+(``durable.py``) or saved to a state file (``persist.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from flack.backends.base import RESERVED_MAX, SENT_REMEMBERED, StateBackend
-from flack.backends.snapshot import READABLE_VERSIONS, SNAPSHOT_VERSION, read_snapshot
+from flack.backends.snapshot import READABLE_VERSIONS, SNAPSHOT_VERSION, Restored, read_snapshot
 from flack.core.models import Channel, File, Identity, Message
 from flack.protocol import confusable, fold, skeleton
 
@@ -192,16 +193,19 @@ class MemoryBackend(StateBackend):
             if identity.connections == 0 and identity.last_seen < seen_before
         ]
 
-    # -- snapshots (the optional state file) ------------------------------------
+    # -- snapshots (the data folder's and the optional state file) --------------
 
-    def snapshot(self, now: float) -> dict[str, Any]:
-        """Everything, as JSON-ready data. Identities connected now count as
-        seen now, so their names stay reserved across a restart. Sends are
-        remembered only for messages still kept (a retry of another could not
-        be answered with it anyway)."""
+    def snapshot(self, now: float, generation: int = 0) -> dict[str, Any]:
+        """Everything, as JSON-ready data (fresh objects: it may be written
+        out in another thread while this backend goes on changing).
+        Identities connected now count as seen now, so their names stay
+        reserved across a restart. Sends are remembered only for messages
+        still kept (a retry of another could not be answered with it anyway).
+        ``generation``: the first journal not contained in it (a data folder's)."""
         kept = {(state.channel.key, m.id) for state in self._channels.values() for m in state.messages}
         return {
             "version": SNAPSHOT_VERSION,
+            "generation": generation,
             "channels": [
                 {
                     "name": state.channel.name,
@@ -215,6 +219,7 @@ class MemoryBackend(StateBackend):
                     "token": i.token,
                     "name": i.name,
                     "last_seen": now if i.connections else i.last_seen,
+                    "connections": i.connections,
                     "reserved": [[name, until] for name, until in i.reserved],
                 }
                 for i in self._identities.values()
@@ -222,20 +227,32 @@ class MemoryBackend(StateBackend):
             "sent": [
                 [token, cid, m.channel, m.id]
                 for token, sent in self._sent.items()
+                if token in self._identities  # what restore keeps: a person's sends
                 for cid, m in sent.items()
                 if (fold(m.channel), m.id) in kept
             ],
         }
 
-    def restore(self, data: object) -> list[str]:
-        """Replace everything with a snapshot; ``ValueError`` naming the bad
-        field if it is not one (and then nothing changes). Returns notes on
-        what an older file held that today's rules leave out.
+    def settle(self, now: float | None = None) -> None:
+        """After a restart nobody is connected. With ``now``, those who were
+        count as seen then (a journal may have left them seen earlier), so
+        their names stay theirs; without, as seen when the snapshot was taken."""
+        for identity in self._identities.values():
+            if identity.connections:
+                identity.connections = 0
+                if now is not None:
+                    identity.last_seen = now
 
-        Shared files do not survive a restart (their folder is emptied), so
-        restored file messages say their file expired.
+    def restore(self, data: object, *, files_kept: bool = False) -> Restored:
+        """Replace everything with a snapshot; ``ValueError`` naming the bad
+        field if it is not one (and then nothing changes). Returns what was
+        read: notes on what an older file held that today's rules leave out,
+        and the snapshot's journal generation.
+
+        Shared files survive only in a data folder (``files_kept``, version 4
+        on); otherwise restored file messages say their file expired.
         """
-        restored = read_snapshot(data)
+        restored = read_snapshot(data, files_kept=files_kept)
         channels: dict[str, _ChannelState] = {}
         for channel, last_id, messages in restored.channels:
             state = channels[channel.key] = _ChannelState(channel, self.history_limit)
@@ -251,4 +268,4 @@ class MemoryBackend(StateBackend):
         for identity in self._identities.values():
             self._index(identity)
         self._sent = sent
-        return restored.notes
+        return restored

@@ -35,27 +35,37 @@ from flack.protocol import (
 )
 
 # Bump when the snapshot's shape changes; unknown versions are refused, not misread.
+# Version 4 adds the journal generation it was taken at ("generation": n, see
+# datafolder.py) and each identity's live "connections", and keeps shared files
+# as they were (a data folder keeps their bytes; earlier versions were written
+# by servers whose files were gone).
 # Version 3 adds each identity's reserved old names ("reserved": [[name, until], …]);
 # version 2 stores messages in their wire shape (``Message.to_wire``); version 1
 # stored files with a "kind" and no URL. All three are read.
-SNAPSHOT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SNAPSHOT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 
 @dataclass
 class Restored:
     """A checked snapshot: channels with their last id and kept messages,
-    identities, remembered sends (token, client id, message), and what was
-    left out of an older file (``notes``, for the log)."""
+    identities, remembered sends (token, client id, message), what was
+    left out of an older file (``notes``, for the log), and the journal
+    generation the snapshot was taken at (0 before version 4)."""
 
     channels: list[tuple[Channel, int, list[Message]]] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)
     sent: list[tuple[str, str, Message]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    generation: int = 0
 
 
-def read_snapshot(data: object) -> Restored:
-    """Check and read a snapshot (``ValueError`` naming the first bad field)."""
+def read_snapshot(data: object, *, files_kept: bool = False) -> Restored:
+    """Check and read a snapshot (``ValueError`` naming the first bad field).
+
+    Shared files are marked expired unless ``files_kept`` (a data folder,
+    which keeps their bytes) and the snapshot is of version 4 or later.
+    """
     top = _object(data, "the file")
     version = top.get("version")
     if type(version) is not int or version not in READABLE_VERSIONS:
@@ -63,7 +73,9 @@ def read_snapshot(data: object) -> Restored:
             f"version: not a Flack state snapshot of a version this Flack reads "
             f"({', '.join(map(str, READABLE_VERSIONS))}), got {_show(version)}"
         )
-    reader = _Reader(version)
+    reader = _Reader(version, files_kept=files_kept and version >= 4)
+    if version >= 4:
+        reader.restored.generation = _count(top, "generation", "the file")
     for n, item in enumerate(_list(top.get("channels"), "channels")):
         reader.channel(item, f"channels[{n}]")
     for n, item in enumerate(_list(top.get("identities"), "identities")):
@@ -74,8 +86,9 @@ def read_snapshot(data: object) -> Restored:
 
 
 class _Reader:
-    def __init__(self, version: int) -> None:
+    def __init__(self, version: int, *, files_kept: bool = False) -> None:
         self.version = version
+        self.files_kept = files_kept
         self.lenient = version < 3  # written under older name rules
         self.restored = Restored()
         self._channel_names: list[tuple[str, str]] = []  # (name, where)
@@ -146,9 +159,9 @@ class _Reader:
             raise ValueError(f"{where}: {error.message}") from None
         if len(message.text) > MESSAGE_MAX:
             raise ValueError(f"{where}.text: longer than {MESSAGE_MAX:,} characters")
-        # Shared files do not survive a restart (their folder is emptied);
-        # text keeps only what today's rules let a message carry.
-        return Message(
+        # Text keeps only what today's rules let a message carry. Shared
+        # files survive only in a data folder (elsewhere their folder is emptied).
+        kept = Message(
             message.id,
             message.channel,
             message.sender,
@@ -156,7 +169,8 @@ class _Reader:
             message.time,
             message.file,
             message.client_id,
-        ).with_file_expired()
+        )
+        return kept if self.files_kept else kept.with_file_expired()
 
     def identity(self, item: object, where: str) -> None:
         obj = _object(item, where)
@@ -166,6 +180,9 @@ class _Reader:
         self._tokens.add(token)
         name = _text(obj, "name", where)
         last_seen = _number(obj, "last_seen", where)
+        # Version 4 keeps live connections: a data folder's journal goes on from
+        # its snapshot (a restart then counts nobody as connected).
+        connections = _count(obj, "connections", where) if self.version >= 4 else 0
         reserved: list[tuple[str, float]] = []
         if self.version >= 3:
             for n, pair in enumerate(_list(obj.get("reserved"), f"{where}.reserved")):
@@ -187,7 +204,7 @@ class _Reader:
             mine.append((held, at))
         self._held.extend(mine)
         self._people.add(token)
-        self.restored.identities.append(Identity(token, name, 0, last_seen, tuple(reserved)))
+        self.restored.identities.append(Identity(token, name, connections, last_seen, tuple(reserved)))
 
     def sent(self, item: object, where: str) -> None:
         entry = _list(item, where)

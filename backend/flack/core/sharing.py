@@ -81,7 +81,8 @@ class FileStore(Protocol):
     def write(self, upload_id: str, offset: int, data: bytes) -> None: ...
     def head(self, upload_id: str, size: int) -> bytes: ...
     def discard(self, upload_id: str) -> None: ...
-    def commit(self, upload_id: str, info: File, channel_key: str, message_id: int) -> None: ...
+    def place(self, upload_id: str, file_id: str) -> None: ...
+    def commit(self, info: File, channel_key: str, message_id: int) -> None: ...
     def oldest(self) -> StoredFile | None: ...
     def delete(self, file_id: str) -> StoredFile | None: ...
 
@@ -383,8 +384,16 @@ class Sharing:
         # during a long upload shows the new name), else the name it started with.
         identity = await self.chat.backend.get_identity(upload.token)
         sender = identity.name if identity is not None else upload.sender
-        message = await self.chat.append(upload.channel, sender, "", info)
-        self.store.commit(upload.id, info, upload.channel.key, message.id)
+        # The bytes are in place before the message is stored: a file
+        # message that survives a crash always has its file (a file whose
+        # message never was is deleted at the next start).
+        self.store.place(upload.id, file_id)
+        try:
+            message = await self.chat.append(upload.channel, sender, "", info)
+        except BaseException:
+            self.store.delete(file_id)
+            raise
+        self.store.commit(info, upload.channel.key, message.id)
         self._finished[upload.id] = message
         if len(self._finished) > FINISHED_REMEMBERED:
             self._finished.popitem(last=False)
@@ -396,8 +405,11 @@ class Sharing:
             oldest = self.store.oldest()
             if oldest is None:
                 break
-            self.store.delete(oldest.info.id)
+            # The message says "expired" first, then the bytes go: a crash in
+            # between leaves a file nobody names (deleted at the next start),
+            # never a message whose file is missing.
             updated = await self.chat.backend.expire_file(oldest.channel_key, oldest.message_id)
+            self.store.delete(oldest.info.id)
             if updated is not None:
                 expired.append(updated)
         return expired
