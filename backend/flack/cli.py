@@ -15,7 +15,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flack {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the chat")
-    serve.add_argument("--host", help="address to listen on (FLACK_HOST, default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        help="address to listen on; 0.0.0.0 or :: to share it on your LAN (FLACK_HOST, default 127.0.0.1)",
+    )
     serve.add_argument("--port", type=int, help="port to listen on (FLACK_PORT, default 8000)")
     serve.add_argument(
         "--name-idle-seconds",
