@@ -1,5 +1,6 @@
 """Accessibility: axe-core finds no serious or critical violation on the main
-screens, in the light and the dark colour scheme.
+screens, in the light and the dark colour scheme, and (issue 12) on the page
+while Python loads and on a 375x667 phone.
 
 axe-core is a pinned dev dependency of the front end (``frontend/package.json``,
 installed by ``npm ci``) and is never served: the test evaluates its source in
@@ -143,6 +144,37 @@ def test_main_screens_have_no_serious_or_critical_violations(
         bob.page, axe_source, f"the chat with an alert and a failed message ({scheme})"
     )
     severe["chat, as the one who shared the image"] = audit(alice.page, axe_source, f"the chat ({scheme})")
+
+    found = {screen: violations for screen, violations in severe.items() if violations}
+    assert found == {}, json.dumps(found, indent=2)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_loading_and_phone_screens_have_no_serious_or_critical_violations(
+    person, names, server_url: str, axe_source: str, scheme: str
+) -> None:
+    """Issue 12's screens: the page while Python loads (every control inert),
+    and the chat on a 375x667 phone with several refusals in the alert."""
+    severe: dict[str, list[dict[str, Any]]] = {}
+
+    loading = person(boot=False, color_scheme=scheme)
+    held: list[Any] = []
+    loading.page.route("**/vendor/pyodide/pyodide.mjs", lambda route: held.append(route))
+    with loading.page.expect_request("**/vendor/pyodide/pyodide.mjs"):
+        loading.page.goto(loading.url, wait_until="commit")
+    expect(loading.page.get_by_role("button", name="Create channel")).to_be_disabled()
+    severe["loading"] = audit(loading.page, axe_source, f"the page while loading ({scheme})")
+
+    phone = person(names("Pat"), color_scheme=scheme, viewport={"width": 375, "height": 667})
+    rooms = [names("Phone") for _ in range(3)]
+    for room in rooms:
+        phone.create_channel(room)
+        phone.expect_open(room)
+    phone.send("Hello from a small screen.")
+    for room in rooms[:2]:
+        phone.create_channel(room.upper())  # already there: a refusal line each
+    expect(phone.alert.locator("p")).to_have_count(2)
+    severe["phone, chat with refusals"] = audit(phone.page, axe_source, f"the chat on a phone ({scheme})")
 
     found = {screen: violations for screen, violations in severe.items() if violations}
     assert found == {}, json.dumps(found, indent=2)
