@@ -160,7 +160,7 @@ def create_refused_text(channel: str, reason: str) -> str:
 
 def channel_exists_text(existing: str) -> str:
     """Why a channel the list already has is not created again."""
-    return f"#{existing} already exists. Pick it from the list to open it."
+    return f"#{existing} already exists."
 
 
 def name_dialog_help() -> str:
