@@ -6,6 +6,7 @@ import asyncio
 import gc
 import itertools
 import logging
+import socket
 from typing import Any
 
 import socketio
@@ -18,7 +19,17 @@ from flack.core.sharing import Sharing
 from flack.files import DiskStore
 from flack.persist import Storage
 from flack.protocol import HISTORY_LIMIT, SOCKET_PAYLOAD_MAX, Event, ServerClosing
-from flack.transport import engine_guard, fanout, files, http, http_guard, sockets, uvicorn_direct
+from flack.transport import (
+    connection_log,
+    engine_guard,
+    fanout,
+    files,
+    http,
+    http_guard,
+    lan,
+    sockets,
+    uvicorn_direct,
+)
 from flack.transport.addresses import origin_policy
 from flack.transport.manager import FanoutManager
 
@@ -212,20 +223,25 @@ async def _janitor(chat: Chat, sharing: Sharing) -> None:
 def serve(settings: Settings) -> None:
     """Run Flack in this process until interrupted."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    connection_log.install()  # a line per websocket only with --log-level debug
     app = create_app(settings)
     tune_gc()
     log.info("data: %s", app.ctx.storage.describe())
-    log.info("Flack on http://%s:%d (%s integration)", settings.host, settings.port, settings.integration)
+    # "::" gets a socket of ours that takes IPv4 too; other hosts the server binds.
+    sock = lan.listening_socket(settings.host, settings.port)
+    for line in lan.start_lines(settings.host, settings.port, settings.integration):
+        log.info("%s", line)  # where to open it; on all interfaces, every URL teammates can use
     if settings.integration == "sanic":
+        connection_log.follow_level(settings.log_level)
+        where: dict[str, Any] = {"sock": sock} if sock else {"host": settings.host, "port": settings.port}
         app.run(
-            host=settings.host,
-            port=settings.port,
+            **where,
             single_process=True,
             access_log=False,
             protocol=sanic_protocol(app),
         )
     else:
-        _serve_asgi(app, settings)
+        _serve_asgi(app, settings, sock)
 
 
 def tune_gc() -> None:
@@ -249,7 +265,7 @@ def tune_gc() -> None:
 GC_THRESHOLD = 20_000
 
 
-def _serve_asgi(app: Sanic, settings: Settings) -> None:
+def _serve_asgi(app: Sanic, settings: Settings, sock: socket.socket | None = None) -> None:
     import uvicorn
 
     class FlackServer(uvicorn.Server):
@@ -269,7 +285,7 @@ def _serve_asgi(app: Sanic, settings: Settings) -> None:
 
             loop.call_soon_threadsafe(lambda: loop.create_task(close_then_exit()))
 
-    FlackServer(uvicorn_config(app, settings)).run()
+    FlackServer(uvicorn_config(app, settings)).run(sockets=[sock] if sock else None)
 
 
 def uvicorn_config(app: Sanic, settings: Settings) -> Any:
