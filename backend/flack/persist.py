@@ -31,6 +31,7 @@ from typing import Any
 
 from flack.backends.datafolder import DataFolder
 from flack.backends.durable import run_sync
+from flack.backends.journal import json_bytes
 from flack.backends.memory import MemoryBackend
 from flack.config import Settings, data_folder
 from flack.files import DiskStore
@@ -40,7 +41,7 @@ log = logging.getLogger("flack.state")
 
 def save_state(path: Path, backend: MemoryBackend, now: float) -> int:
     """Write the backend's snapshot to ``path`` atomically; returns the bytes written."""
-    data = json.dumps(backend.snapshot(now), ensure_ascii=False, separators=(",", ":")).encode()
+    data = json_bytes(backend.snapshot(now))  # UTF-8, a lone surrogate escaped
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from flack.backends.datafolder import DataFolder, DataFolderError
 from flack.backends.durable import DurableBackend, run_sync
 from flack.backends.journal import JournalWriter, encode_record, read_journal
+from flack.backends.memory import MemoryBackend
 from flack.core.models import Channel, File
 from flack.core.sharing import StoredFile
 from flack.files import DiskStore
+from flack.persist import load_state, save_state
 
 NOW = 1_000.0
 
@@ -185,6 +187,24 @@ async def test_ids_go_on_and_retries_are_recognised_after_a_crash(tmp_path: Path
     ada = await again.get_identity("tok")
     # Nobody is connected after a restart; who was counts as seen then.
     assert ada is not None and (ada.connections, ada.last_seen) == (0, NOW)
+
+
+async def test_a_lone_surrogate_is_kept_through_journal_snapshot_and_state_file(tmp_path: Path) -> None:
+    # JSON allows "\ud800" and a message may hold one; UTF-8 cannot encode it.
+    folder, backend = started(tmp_path / "data")
+    await backend.add_channel(Channel("general"))
+    await backend.append_message("general", "Ada", "odd \ud800 one, 😀", "t")
+    crash(folder)
+    again = DataFolder(tmp_path / "data")
+    restored = again.load(5, NOW)
+    assert [m.text for m in await restored.history("general")] == ["odd \ud800 one, 😀"]
+    again.begin(NOW)  # the start snapshot holds it too
+    crash(again)
+    assert [m.text for m in await reloaded(tmp_path / "data").history("general")] == ["odd \ud800 one, 😀"]
+    save_state(tmp_path / "state.json", restored, NOW)
+    legacy = MemoryBackend(5)
+    load_state(tmp_path / "state.json", legacy)
+    assert [m.text for m in await legacy.history("general")] == ["odd \ud800 one, 😀"]
 
 
 async def test_files_are_kept_in_their_messages(tmp_path: Path) -> None:

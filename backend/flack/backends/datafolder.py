@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 from flack.backends.durable import DurableBackend, replay
-from flack.backends.journal import JournalWriter, read_journal
+from flack.backends.journal import JournalWriter, json_bytes, read_journal
 from flack.backends.snapshot import read_snapshot
 
 log = logging.getLogger("flack.state")
@@ -55,8 +55,6 @@ _JOURNAL = re.compile(r"journal\.(\d{1,18})")
 # never for less than this: replaying at start stays bounded (about as long
 # as reading two snapshots), and a busy chat writes a snapshot rarely.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
-
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 class DataFolderError(ValueError):
@@ -171,7 +169,14 @@ class DataFolder:
         for n, path in journals:
             if n < first:  # already in the snapshot: left by a crash before their deletion
                 path.unlink(missing_ok=True)
-        log.info("data folder %s: snapshot generation %d, %d changes replayed", self.path, first, replayed)
+        # Worth a line at start only after a crash (changes the last snapshot did not hold).
+        log.log(
+            logging.INFO if replayed else logging.DEBUG,
+            "%s: %d changes replayed from the journal after snapshot %d",
+            self.path,
+            replayed,
+            first,
+        )
         self.backend = backend
         return backend
 
@@ -234,7 +239,7 @@ class DataFolder:
         with self._snapshot_lock:
             if generation <= self._written:
                 return 0
-            raw = _encode(data).encode()
+            raw = json_bytes(data)
             temporary = self.path / f"{SNAPSHOT}.{generation}.tmp"
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:

@@ -26,13 +26,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# One encoder for every record (``json.dumps`` with options builds one per call).
+# One encoder of each kind (``json.dumps`` with options builds one per call).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_encode_ascii = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def json_bytes(value: Any) -> bytes:
+    """``value`` as compact JSON in UTF-8. A lone surrogate (JSON allows
+    ``"\\ud800"``, a message may hold one, UTF-8 cannot) is written as an escape:
+    then the whole text is, which reads back the same."""
+    try:
+        return _encode(value).encode()
+    except UnicodeEncodeError:
+        return _encode_ascii(value).encode()
 
 
 def encode_record(record: list[Any]) -> bytes:
     """One journal line for ``record`` (a JSON list), newline included."""
-    payload = _encode(record).encode()
+    payload = json_bytes(record)
     return b"%08x %s\n" % (zlib.crc32(payload), payload)
 
 
