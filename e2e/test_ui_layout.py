@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from flack.protocol import sort_channels
+
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 720}
 STRIP = 24  # channels: far more than a phone's strip shows at once
@@ -122,7 +124,9 @@ def test_phone_layout_gives_the_messages_the_height_and_keeps_the_open_channel_i
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_focus_rings_on_channel_buttons_are_whole(fresh_server, person, names, seeder, viewport):
-    strip = [names("Ring") for _ in range(3)]
+    # Wide enough that the third does not fit a phone's strip: tabbing to it
+    # must bring it (and its ring) wholly into view.
+    strip = sort_channels(names("RingAround") for _ in range(3))  # in tab order
     for channel in strip:
         seeder(fresh_server, names("Seeder"), channel, [])
     alice = person(names("Alice"), url=fresh_server, viewport=viewport)

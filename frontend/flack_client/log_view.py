@@ -92,12 +92,21 @@ def _file_node(file: File) -> Any:
     card.append(about)
     box.append(card)
     if file_previewed(file):
+        # A button around the preview: a click, Enter or Space shows it large
+        # (viewer.py). The image keeps its own name, the file's.
+        opener = element("button", "file__open")
+        opener.type = "button"
+        opener.setAttribute("aria-label", wording.view_image_label(file.name))
+        opener.setAttribute("aria-haspopup", "dialog")
+        opener.dataset.viewName = file.name
+        opener.dataset.viewUrl = file.url
         image = element("img", "file__preview")
         image.alt = file.name
         image.setAttribute("loading", "lazy")
         image.setAttribute("decoding", "async")
         image.src = file.url
-        box.append(image)
+        opener.append(image)
+        box.append(opener)
     return box
 
 

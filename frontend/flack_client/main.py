@@ -29,6 +29,7 @@ import js  # type: ignore[import-not-found]
 BOOT: dict[str, int] = {"python_start": round(js.performance.now())}
 
 import asyncio
+import time
 import traceback
 from collections.abc import Coroutine
 from typing import Any
@@ -39,6 +40,7 @@ from flack_client.connection import REFUSED_RETRY_SECONDS
 from flack_client.creating import Creation
 from flack_client.effects import Effects
 from flack_client.net import Socket
+from flack_client.progress import Throttle
 from flack_client.state import ChatState
 from flack_client.uploads import Step, Upload, drive_upload
 from flack_client.uploads_http import Transfer, file_facts
@@ -66,6 +68,8 @@ class App:
         self._tasks: set[asyncio.Task[None]] = set()
         # The HTTP side of every upload still shown, by its key.
         self._transfers: dict[str, Transfer] = {}
+        # Progress within a chunk redraws the upload rows, at most 10 times a second.
+        self._progress = Throttle()
 
     # boot ---------------------------------------------------------------------
 
@@ -402,12 +406,25 @@ class App:
         transfer = self._transfers.get(upload.key)
         if transfer is None:
             return
-        await drive_upload(upload, step, transfer, self.render)
+        await drive_upload(upload, step, transfer, self.render, moved=self._upload_moved)
         if not upload.failed:
             # Done or cancelled: nothing more will be sent (a failed one
             # keeps its file for Retry).
             self._transfers.pop(upload.key, None)
         self._follow(self.state.finish_upload(upload))
+
+    def _upload_moved(self) -> None:
+        """A chunk on its way moved on: redraw the upload rows (only), now
+        or once the throttle allows."""
+        delay = self._progress.changed(time.monotonic())
+        if delay == 0:
+            self.view.render_uploads(self.state)
+        elif delay is not None:
+            asyncio.get_event_loop().call_later(delay, self._draw_progress)
+
+    def _draw_progress(self) -> None:
+        self._progress.drawn(time.monotonic())
+        self.view.render_uploads(self.state)
 
     def cancel_upload(self, key: str) -> None:
         """ "Cancel" on an upload's row (or "Dismiss" once it failed)."""

@@ -4,19 +4,67 @@ click means for them.
 A row appears once the server accepted the announcement (``start_upload``)
 and goes when the file is in the channel, or when the person cancels or
 dismisses it; a failed one stays, offering Retry and Dismiss. The bytes are
-moved by ``uploads.drive_upload``; this module decides what people see.
+moved by ``uploads.drive_upload``; this module decides what people see, and
+what pasting into the message box shares (``paste_shares``, ``pasted_name``).
 Plain Python: the tests run it under CPython.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Final
 
 from flack import protocol
 from flack.protocol import BAD_REPLY, Ack, Message
 from flack_client import wording
 from flack_client.alert import Alert
 from flack_client.uploads import Upload, UploadStatus, accepted_upload
+
+# The file name extension for a pasted file's type, when its name says nothing.
+PASTED_EXTENSIONS: Final[dict[str, str]] = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/bmp": "bmp",
+    "image/avif": "avif",
+    "image/svg+xml": "svg",
+    "text/plain": "txt",
+    "application/pdf": "pdf",
+}
+# Names browsers give what has none: Chromium, Firefox and Safari call a
+# picture from the clipboard "image.png"; a Blob made into a File is "blob".
+PLACEHOLDER_STEMS: Final = frozenset({"", "image", "blob"})
+
+
+def paste_shares(types: Iterable[str], files: int) -> bool:
+    """Whether a paste into the message box shares its files instead of
+    pasting text. ``types`` are the clipboard's (``DataTransfer.types``),
+    ``files`` how many files it holds.
+
+    Files without text: a screenshot, or "Copy image" in a browser (which
+    adds ``text/html`` but no plain text). With plain text next to them it is
+    text: a spreadsheet's cells or a word processor's paragraph come with a
+    picture of themselves, and people pasting them mean the words.
+    """
+    return files > 0 and "text/plain" not in types
+
+
+def pasted_name(name: str, kind: str, when: datetime, index: int = 0) -> str:
+    """The name a pasted file is shared under: its own, unless it has none
+    a person gave it (``""``, or a browser's placeholder such as
+    ``image.png``); then ``pasted-2026-11-29-1530.png``, from the time of the
+    paste (the viewer's clock) and the file's type. ``index`` tells several
+    files of one paste apart (``…-1530-2.png``)."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    if stem.strip().lower() not in PLACEHOLDER_STEMS:
+        return name
+    extension = PASTED_EXTENSIONS.get(kind.lower(), extension.lower() or "bin")
+    number = f"-{index + 1}" if index else ""
+    return f"pasted-{when:%Y-%m-%d-%H%M}{number}.{extension}"
 
 
 class Sharing:

@@ -6,8 +6,9 @@ chunks. ``Upload`` is one file on its way, as its progress row shows it; it
 decides what happens after every HTTP reply (read as ``protocol.UploadState``
 inside an acknowledgement). ``drive_upload`` runs those decisions against an
 ``UploadRequests`` (``uploads_http.Transfer`` in the browser, a fake in the
-tests), which only does what it is told. Plain Python: the tests run it
-under CPython.
+tests), which only does what it is told. While a chunk is on its way the
+browser reports how much of it it has sent, so the row moves within a chunk
+too (``Upload.chunk_progress``). Plain Python: the tests run it under CPython.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Final, Protocol
 from flack import protocol
 from flack.protocol import BAD_REPLY, Ack, ErrorCode, Message, UploadStarted, UploadState
 from flack_client import wording
+from flack_client.progress import bytes_sent
 from flack_client.wording import NETWORK, describe_error
 
 # Seconds to wait before each retry after a network error or a 5xx; after the
@@ -28,6 +30,7 @@ from flack_client.wording import NETWORK, describe_error
 RETRY_DELAYS: Final[tuple[float, ...]] = (0.5, 1.0, 2.0, 4.0, 4.0)
 
 HttpReply = tuple[int | None, object]  # (status or None on a network error, parsed JSON body)
+Progress = Callable[[int], None]  # bytes of a request's body the browser has sent so far
 
 
 class UploadStatus(Enum):
@@ -75,7 +78,9 @@ class Upload:
     """One file on its way to the server, as its progress row shows it.
 
     ``received`` is what the server confirmed; the next chunk starts there.
-    ``error`` is the reason of the last trouble (shown once it has failed).
+    ``sent`` is how far the chunk on its way has gone, as the browser reports
+    it (``received`` until the first report). ``error`` is the reason of the
+    last trouble (shown once it has failed).
     """
 
     seq: int
@@ -87,6 +92,7 @@ class Upload:
     url: str
     chunk_size: int
     received: int = 0
+    sent: int = 0
     status: UploadStatus = UploadStatus.UPLOADING
     error: str | None = None
     gone: bool = False  # the server forgot it: a retry has to start over
@@ -107,6 +113,7 @@ class Upload:
             url=info.url,
             chunk_size=info.chunk_size,
             received=info.received,
+            sent=info.received,
         )
 
     # what to show ---------------------------------------------------------------
@@ -117,11 +124,20 @@ class Upload:
         return f"u{self.seq}"
 
     @property
+    def shown(self) -> int:
+        """Bytes to show as uploaded: what the server confirmed, or further
+        while a chunk is on its way (what the browser has sent of it)."""
+        return min(self.size, max(self.received, self.sent))
+
+    @property
     def percent(self) -> int:
-        """Progress as a whole percentage, 0–100; 100 only once all is there."""
+        """Progress as a whole percentage, 0–100; 100 only once the server
+        has the file (a chunk sent in full is not a chunk received)."""
+        if self.status is UploadStatus.DONE:
+            return 100
         if self.size == 0:
-            return 100 if self.status is UploadStatus.DONE else 0
-        return min(100, self.received * 100 // self.size)
+            return 0
+        return min(99, self.shown * 100 // self.size)
 
     @property
     def label(self) -> str:
@@ -131,7 +147,7 @@ class Upload:
     @property
     def progress_text(self) -> str:
         """``2 MB of 50 MB``."""
-        return wording.upload_progress(self.received, self.size)
+        return wording.upload_progress(self.shown, self.size)
 
     @property
     def description(self) -> str:
@@ -175,6 +191,19 @@ class Upload:
         """The byte range ``[start, end)`` to send next."""
         return self.received, min(self.received + self.chunk_size, self.size)
 
+    def chunk_progress(self, start: int, loaded: int) -> bool:
+        """The browser has sent ``loaded`` bytes of the chunk that starts at
+        ``start``. ``True`` if the row should move: only forward, only for the
+        chunk the upload is on, and only while it is uploading."""
+        if not self.active or start != self.received:
+            return False
+        _start, end = self.next_chunk()
+        sent = bytes_sent(start, end, loaded)
+        if sent <= self.shown:
+            return False
+        self.sent = sent
+        return True
+
     @property
     def retry_delay(self) -> float:
         """Seconds to wait before the retry that is due now."""
@@ -186,6 +215,8 @@ class Upload:
         ``body`` is the parsed JSON body (anything, if it was not JSON)."""
         if not self.active:
             return Step.STOP
+        # The request is over: from here the row shows what the server says.
+        self.sent = self.received
         if status is None or status >= 500:
             return self._trouble(status, body)
         ack = Ack.from_wire(body)
@@ -216,7 +247,7 @@ class Upload:
             state = _upload_state(ack.data)
             if state is None or state.received > self.size:
                 return self._fail(describe_error(BAD_REPLY))
-            self.received = state.received
+            self.received = self.sent = state.received
             return Step.SEND
         return self._refused(status, ack)
 
@@ -227,7 +258,7 @@ class Upload:
             # The server took nothing and says so: retrying blindly could
             # go on forever, so this counts as trouble.
             return self._trouble(409, None)
-        self.received = received
+        self.received = self.sent = received
         return Step.SEND
 
     def _trouble(self, status: int | None, body: object) -> Step:
@@ -286,8 +317,10 @@ class Upload:
 class UploadRequests(Protocol):
     """The HTTP side of one upload, as the browser glue provides it."""
 
-    async def put(self, start: int, end: int) -> HttpReply:
-        """``PUT`` bytes ``[start, end)`` with the offset header set to ``start``."""
+    async def put(self, start: int, end: int, progress: Progress) -> HttpReply:
+        """``PUT`` bytes ``[start, end)`` with the offset header set to
+        ``start``, calling ``progress(bytes of the body sent so far)`` as
+        they go."""
         ...
 
     async def check(self) -> HttpReply:
@@ -301,18 +334,27 @@ async def drive_upload(
     requests: UploadRequests,
     changed: Callable[[], None],
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    moved: Callable[[], None] | None = None,
 ) -> Step:
     """Do what ``upload`` decides, request after request, until it is done
     (``Step.DONE``) or stops (``Step.STOP``: failed or cancelled).
 
-    ``changed()`` is called whenever the progress row should be redrawn.
+    ``changed()`` is called whenever the progress row should be redrawn
+    after a request; ``moved()`` (``changed`` if not given) whenever it
+    moved while a chunk is on its way, which may be many times a second.
     Cancelling is ``upload.cancel()`` plus aborting the request in flight;
     this loop then notices and returns ``Step.STOP``.
     """
+    on_move = moved or changed
     while True:
         if step is Step.SEND:
             start, end = upload.next_chunk()
-            step = upload.on_put_reply(*await requests.put(start, end))
+
+            def progress(loaded: int, start: int = start) -> None:
+                if upload.chunk_progress(start, loaded):
+                    on_move()
+
+            step = upload.on_put_reply(*await requests.put(start, end, progress))
         elif step is Step.CHECK:
             step = upload.on_check_reply(*await requests.check())
         elif step is Step.WAIT:

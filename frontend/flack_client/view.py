@@ -12,16 +12,19 @@ comes from ``wording``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 import js  # type: ignore[import-not-found]
-from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
+from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
 from flack_client import wording
 from flack_client.checks import is_send_key
 from flack_client.log_view import LogView, element
+from flack_client.sharing import paste_shares, pasted_name
 from flack_client.state import ChatState
 from flack_client.uploads import Upload
+from flack_client.viewer import ImageViewer
 
 
 class Handlers(Protocol):
@@ -45,8 +48,8 @@ class Handlers(Protocol):
 class _UploadRow:
     """One upload's row: name, progress bar, status line and its buttons.
 
-    Built once and updated in place after every chunk, so a focused Cancel
-    button keeps its focus while the bar moves.
+    Built once and updated in place as the bytes go (within a chunk too), so
+    a focused Cancel button keeps its focus while the bar moves.
     """
 
     def __init__(self, upload: Upload) -> None:
@@ -103,6 +106,28 @@ def _file_list(files: Any) -> list[Any]:
     if not files:
         return []
     return [files.item(index) for index in range(files.length)]
+
+
+def _local_now() -> datetime:
+    """The viewer's wall-clock time (Pyodide's own clock knows no time zone)."""
+    now = js.Date.new()
+    return datetime(now.getFullYear(), now.getMonth() + 1, now.getDate(), now.getHours(), now.getMinutes())
+
+
+def _pasted_files(files: list[Any]) -> list[Any]:
+    """Pasted files, those without a name of their own renamed
+    (``sharing.pasted_name``): a new ``File`` over the same bytes."""
+    when = _local_now()
+    named = []
+    for index, file in enumerate(files):
+        kind = file.type if isinstance(file.type, str) else ""
+        name = pasted_name(str(file.name), kind, when, index)
+        if name != file.name:
+            facts = {"type": kind, "lastModified": file.lastModified}
+            options = to_js(facts, dict_converter=js.Object.fromEntries)
+            file = js.File.new(to_js([file]), name, options)
+        named.append(file)
+    return named
 
 
 # ``scrollIntoView`` options: scroll only as far as needed, within the list.
@@ -162,6 +187,7 @@ class View:
         self._upload_rows: dict[str, _UploadRow] = {}
         self._alert_shown: list[tuple[str, str]] = []
         self._alert_lines: dict[str, Any] = {}  # key -> its <p> in the alert
+        self._viewer: ImageViewer | None = None  # made the first time an image is viewed
 
     # events -----------------------------------------------------------------
 
@@ -214,6 +240,10 @@ class View:
         self._listen(self.change_name_button, "click", lambda _e: app.change_name())
         self._listen(self.create_form, "submit", on_create)
         self._listen(self.channel_list, "click", on_channel_click)
+        # Tabbing along the channels: the focused one comes wholly into view
+        # (browsers leave a partly visible one as it is, its ring cut off at
+        # the edge of the phone's strip).
+        self._listen(self.channel_list, "focusin", lambda event: event.target.scrollIntoView(_NEAREST))
         self._listen(self.composer, "submit", on_compose)
         self._listen(self.message_input, "keydown", on_key)
         self._listen(self.message_input, "input", lambda _e: self._fit_composer())
@@ -293,7 +323,26 @@ class View:
             elif action == "discard":
                 app.discard_send(client_id)
 
+        def on_preview(event: Any) -> None:
+            # A click, Enter or Space on an image preview: show it large.
+            opener = event.target.closest("button[data-view-url]")
+            if opener:
+                if self._viewer is None:
+                    self._viewer = ImageViewer()
+                self._viewer.show(opener, opener.dataset.viewName, opener.dataset.viewUrl)
+
+        def on_paste(event: Any) -> None:
+            # An image pasted into the message box is shared, like a picked
+            # file; text (even text that comes with a picture) pastes as text.
+            data = event.clipboardData
+            files = _file_list(data.files) if data else []
+            if files and paste_shares([str(kind) for kind in data.types], len(files)):
+                event.preventDefault()
+                app.share_files(_pasted_files(files))
+
         self._listen(self.log, "click", on_log_button)
+        self._listen(self.log, "click", on_preview)
+        self._listen(self.message_input, "paste", on_paste)
         self._listen(self.file_input, "change", on_pick)
         for event in ("dragenter", "dragover"):
             self._listen(js.window, event, on_drag)
@@ -382,6 +431,10 @@ class View:
         self.share_label.classList.toggle("share--disabled", not state.can_share)
         self.drop_hint.textContent = state.drop_hint
         self.drop_zone.classList.toggle("drop-zone--refused", not state.can_share)
+
+    def render_uploads(self, state: ChatState) -> None:
+        """Redraw only the upload rows (progress within a chunk)."""
+        self._render_uploads(state)
 
     def _render_uploads(self, state: ChatState) -> None:
         uploads = state.uploads

@@ -217,3 +217,24 @@ def upload_failed_status(reason: str | None) -> str:
 def upload_failed_alert(name: str, reason: str | None) -> str:
     """The alert once an upload failed: ``Upload of photo.png failed: …``."""
     return f"Upload of {name} failed: {reason or GENERIC_ERROR}"
+
+
+# --- The image viewer -------------------------------------------------------------------
+
+CLOSE: Final = "Close"
+DOWNLOAD: Final = "Download"
+
+
+def view_image_label(name: str) -> str:
+    """A preview's button, which shows the image large."""
+    return f"View {name} larger"
+
+
+def viewer_label(name: str) -> str:
+    """The image viewer's accessible name (it is a dialog)."""
+    return f"Image: {name}"
+
+
+def download_label(name: str) -> str:
+    """The viewer's download link: the visible word first (voice control)."""
+    return f"{DOWNLOAD} {name}"

@@ -24,6 +24,7 @@ from flack_client.state import ChatState
 from flack_client.uploads import (
     RETRY_DELAYS,
     HttpReply,
+    Progress,
     Step,
     Upload,
     UploadStatus,
@@ -657,20 +658,24 @@ class FakeServer:
 
     ``script`` replaces the next answers (``(status, body)``; ``None`` for a
     network error before the server saw anything, ``"lost"`` for a chunk
-    that arrived but whose reply was lost)."""
+    that arrived but whose reply was lost). ``reports``: how many bytes of
+    each chunk's body the browser says it has sent before the reply."""
 
     def __init__(self, size: int, chunk: int) -> None:
         self.size, self.chunk = size, chunk
         self.received = 0
         self.script: list[Any] = []
         self.requests: list[tuple[str, int, int]] = []
+        self.reports: list[int] = []
 
     def _scripted(self) -> Any:
         return self.script.pop(0) if self.script else "normal"
 
-    async def put(self, start: int, end: int) -> HttpReply:
+    async def put(self, start: int, end: int, progress: Progress) -> HttpReply:
         self.requests.append(("PUT", start, end))
         assert end - start <= self.chunk
+        for loaded in self.reports:
+            progress(loaded)
         scripted = self._scripted()
         if scripted is None:
             return None, None
@@ -790,7 +795,7 @@ class TestDriveUpload:
         up, server = upload(), FakeServer(10 * MB, CHUNK)
 
         class Aborted(FakeServer):
-            async def put(self, start: int, end: int) -> HttpReply:
+            async def put(self, start: int, end: int, progress: Progress) -> HttpReply:
                 up.cancel()  # the person clicks Cancel; the glue aborts the fetch
                 return None, None
 
