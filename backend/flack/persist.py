@@ -182,7 +182,10 @@ class Storage:
     def save(self) -> None:
         """At shutdown (and the state file's timer): a snapshot now."""
         if self.folder is not None:
-            self.folder.compact(time.time())
+            try:
+                self.folder.compact(time.time())
+            except OSError:  # nothing is lost: the journals hold every change
+                log.exception("writing a snapshot to %s failed", self.folder.path)
         elif self.state_file is not None:
             size = save_state(self.state_file, self.backend, time.time())
             log.debug("state saved to %s (%d bytes)", self.state_file, size)

@@ -91,12 +91,30 @@ SETUP = [
 ]
 
 
-def apply(folder: DataFolder, backend: DurableBackend, op: tuple[Any, ...]) -> None:
+class Clock:
+    """Time only goes forward, as the server's clock does (a snapshot taken
+    at some moment leaves out reservations over by then)."""
+
+    now = 0.0
+
+    def at(self, when: float) -> float:
+        self.now = max(self.now, when)
+        return self.now
+
+
+def apply(
+    folder: DataFolder, backend: DurableBackend, op: tuple[Any, ...], clock: Clock | None = None
+) -> None:
+    clock = clock or Clock()
     name, args = op[0], op[1:]
+    if name in ("bind_name", "add_connections", "expire_reservations"):
+        # Their moment is the argument before the last (bind_name: and the reservation's end).
+        moment = {"bind_name": 2, "add_connections": 2, "expire_reservations": 0}[name]
+        args = (*args[:moment], clock.at(args[moment]), *args[moment + 1 :])
     if name == "compact":
-        folder.compact(NOW)
+        folder.compact(clock.now)
     elif name == "crash_while_compacting":
-        _, generation = folder._take(NOW)
+        _, generation = folder._take(clock.now)
         folder._switch(generation)
     elif name == "add_channel":
         run_sync(backend.add_channel(Channel(args[0])))
@@ -122,8 +140,9 @@ def test_replaying_the_journal_rebuilds_the_same_state(ops: list[tuple[Any, ...]
     with tempfile.TemporaryDirectory() as folder_path:
         path = Path(folder_path)
         folder, backend = started(path)
+        clock = Clock()
         for op in [*SETUP, *ops]:
-            apply(folder, backend, op)
+            apply(folder, backend, op, clock)
         backend.settle(NOW)  # as a restart leaves it: nobody connected, who was seen now
         expected = backend.snapshot(NOW)
         assert folder.journal is not None
@@ -158,17 +177,23 @@ EVERY_CHANGE: list[tuple[Any, ...]] = [
 ]
 
 
+def everything(backend: DurableBackend) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A snapshot, and the reservations as held (a snapshot leaves out those over at its moment)."""
+    reserved = {token: identity.reserved for token, identity in backend._identities.items()}
+    return backend.snapshot(NOW), reserved
+
+
 def test_every_kind_of_change_survives_a_crash(tmp_path: Path) -> None:
     folder, backend = started(tmp_path)
-    before: list[dict[str, Any]] = []
+    clock = Clock()
     for op in EVERY_CHANGE:
-        before.append(backend.snapshot(NOW))
-        apply(folder, backend, op)
-        assert backend.snapshot(NOW) != before[-1], op  # each one changed something
+        before = everything(backend)
+        apply(folder, backend, op, clock)
+        assert everything(backend) != before, op  # each one changed something
     backend.settle(NOW)
-    expected = backend.snapshot(NOW)
+    expected = everything(backend)
     crash(folder)
-    assert reloaded(tmp_path).snapshot(NOW) == expected
+    assert everything(reloaded(tmp_path)) == expected
 
 
 async def test_ids_go_on_and_retries_are_recognised_after_a_crash(tmp_path: Path) -> None:
@@ -205,6 +230,23 @@ async def test_a_lone_surrogate_is_kept_through_journal_snapshot_and_state_file(
     legacy = MemoryBackend(5)
     load_state(tmp_path / "state.json", legacy)
     assert [m.text for m in await legacy.history("general")] == ["odd \ud800 one, 😀"]
+
+
+async def test_a_name_taken_after_its_reservation_ran_out_keeps_the_snapshot_readable(
+    tmp_path: Path,
+) -> None:
+    # Bob renamed himself to Cy, keeping "Bob" until 1.0; at 1.0 Ada took "Bob",
+    # before the janitor swept the reservation. The snapshot held both and
+    # could not be read back (a state file written then stopped the next start).
+    backend = MemoryBackend(5)
+    await backend.bind_name("t2", "Bob", 0.0)
+    await backend.bind_name("t2", "Cy", 0.0, reserve_until=1.0)
+    assert await backend.bind_name("t1", "Bob", 1.0) is not None
+    save_state(tmp_path / "state.json", backend, 2.0)
+    again = MemoryBackend(5)
+    load_state(tmp_path / "state.json", again)
+    cy = await again.get_identity("t2")
+    assert cy is not None and cy.reserved == ()
 
 
 async def test_files_are_kept_in_their_messages(tmp_path: Path) -> None:
@@ -259,6 +301,18 @@ async def test_a_failed_write_changes_nothing(tmp_path: Path, monkeypatch: pytes
     assert folder.journal.path.stat().st_size == size
     message, _ = await backend.append_message("general", "Ada", "kept", "t")
     assert message.id == 1
+
+
+def test_a_full_disk_at_start_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = DataFolder(tmp_path)
+    folder.load(5, NOW)
+
+    def full_disk(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full_disk)
+    with pytest.raises(DataFolderError, match=f"cannot write to the data folder {tmp_path}: No space left"):
+        folder.begin(NOW)
 
 
 async def test_the_journal_is_compacted_when_it_outgrows_the_snapshot(tmp_path: Path) -> None:

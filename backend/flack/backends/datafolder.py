@@ -214,7 +214,10 @@ class DataFolder:
 
     def begin(self, now: float) -> None:
         """Write the start snapshot and journal every change from now on."""
-        self.compact(now)
+        try:
+            self.compact(now)
+        except OSError as error:  # a full disk, a read-only folder: say so, in one line
+            raise DataFolderError(f"cannot write to the data folder {self.path}: {error.strerror}") from None
 
     # -- compaction --------------------------------------------------------------------
 
@@ -321,6 +324,8 @@ class DataFolder:
         try:
             if self.backend is not None and self.journal is not None and self.journal.records:
                 self.compact(now)
+        except OSError:  # nothing is lost: the journal holds those changes
+            log.exception("writing the last snapshot to %s failed", self.path)
         finally:
             if self.journal is not None:
                 self.journal.close()

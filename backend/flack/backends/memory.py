@@ -199,7 +199,8 @@ class MemoryBackend(StateBackend):
         """Everything, as JSON-ready data (fresh objects: it may be written
         out in another thread while this backend goes on changing).
         Identities connected now count as seen now, so their names stay
-        reserved across a restart. Sends are remembered only for messages
+        reserved across a restart; old names whose reservation is over at
+        ``now`` are left out. Sends are remembered only for messages
         still kept (a retry of another could not be answered with it anyway).
         ``generation``: the first journal not contained in it (a data folder's)."""
         kept = {(state.channel.key, m.id) for state in self._channels.values() for m in state.messages}
@@ -220,7 +221,10 @@ class MemoryBackend(StateBackend):
                     "name": i.name,
                     "last_seen": now if i.connections else i.last_seen,
                     "connections": i.connections,
-                    "reserved": [[name, until] for name, until in i.reserved],
+                    # Only what is still reserved: a name whose reservation ran
+                    # out may have been taken by someone else since, and a
+                    # snapshot with both would be refused when read.
+                    "reserved": [[name, until] for name, until in i.reserved if until > now],
                 }
                 for i in self._identities.values()
             ],
