@@ -1,6 +1,7 @@
 """Fan-out: C clients in one channel, 5 senders, websocket — Flack against raw python-socketio.
 
-Prints a table; never passes or fails. For each server (Flack, and
+Prints a table; never passes or fails. For each server (Flack with
+``--memory``, Flack durable on a data folder in a temporary directory, and
 ``bench/raw_server.py``: python-socketio broadcasting with no application
 logic) and each client count it connects C websocket clients to one channel
 and runs two loads:
@@ -9,7 +10,8 @@ and runs two loads:
 - fixed rate: senders post so that the server delivers ``--rate`` messages/s
   (10,000 by default) in total.
 
-Figures: deliveries/s, server CPU µs per delivery (from /proc), latency
+Figures: deliveries/s, server CPU µs per delivery and per sent message (from
+/proc), latency
 p50/p95/p99 from send to each receiver, server peak RSS, connect time. The
 clients are minimal Engine.IO/Socket.IO clients on raw asyncio protocols (so
 the load generator costs little per delivery); server and load generator are
@@ -28,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -235,6 +238,9 @@ async def run_load(
     return {
         "deliveries_per_s": round(stats.delivered / elapsed),
         "cpu_us_per_delivery": round(cpu / max(stats.delivered, 1) * 1e6, 2),
+        # What one sent message costs in all (its fan-out included): the
+        # figure a journal adds to, once per message, not per recipient.
+        "cpu_us_per_sent": round(cpu / max(sent, 1) * 1e6, 1),
         # Of that, time in the kernel (socket writes, waking the reader).
         "system_share": round(system / cpu, 2) if cpu else 0.0,
         "server_cpu_share": round(cpu / elapsed, 2),
@@ -293,9 +299,23 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def start_server(kind: str, port: int, prefix: list[str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **GENEROUS_LIMITS, **memory_unless_chosen({}), "FLACK_LOG_LEVEL": "warning"}
-    if kind == "flack":
+# The servers this benchmark knows: Flack keeping nothing (--memory), Flack
+# keeping everything (a data folder: journal and snapshots), and the baseline.
+SERVERS = ("raw", "flack", "durable")
+
+
+def start_server(
+    kind: str, port: int, prefix: list[str], data: Path | None = None
+) -> subprocess.Popen[bytes]:
+    storage = {"FLACK_DATA_DIR": str(data)} if kind == "durable" and data else {}
+    env = {
+        **os.environ,
+        **GENEROUS_LIMITS,
+        **memory_unless_chosen(storage),
+        **storage,
+        "FLACK_LOG_LEVEL": "warning",
+    }
+    if kind in ("flack", "durable"):
         command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:
         command = [sys.executable, str(HERE / "raw_server.py"), str(port)]
@@ -313,10 +333,14 @@ def start_server(kind: str, port: int, prefix: list[str]) -> subprocess.Popen[by
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", default="50,500,1000")
+    parser.add_argument("--clients", default="5,50,500,1000")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=10_000.0, help="deliveries/s for the fixed-rate load")
-    parser.add_argument("--servers", default="raw,flack")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="raw (python-socketio), flack (--memory), durable (a data folder)",
+    )
     parser.add_argument("--inflight", type=int, default=8, help="unacked sends per sender at saturation")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per server and C, alternating; the table shows medians"
@@ -336,15 +360,20 @@ def main() -> None:
         # Alternate the servers so that a slow spell of this shared machine
         # hits both rather than one.
         for run in range(args.repeat):
-            for kind in args.servers.split(","):
+            kinds = args.servers.split(",")
+            # Alternate the order too: whichever goes first in a round is not always the same.
+            for kind in kinds if run % 2 == 0 else kinds[::-1]:
                 port = free_port()
-                process = start_server(kind, port, prefix)
-                try:
-                    result = asyncio.run(measure(f"http://127.0.0.1:{port}", process.pid, count, args))
-                    result["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
-                finally:
-                    process.terminate()
-                    process.wait(timeout=15)
+                # On the disk under the system's temporary folder (this machine's
+                # /tmp is ext4 on the same disk as everything else, not tmpfs).
+                with tempfile.TemporaryDirectory(prefix="flack-bench-data-") as data:
+                    process = start_server(kind, port, prefix, Path(data))
+                    try:
+                        result = asyncio.run(measure(f"http://127.0.0.1:{port}", process.pid, count, args))
+                        result["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
+                    finally:
+                        process.terminate()
+                        process.wait(timeout=15)
                 rows.append({"server": kind, "clients": count, "run": run, **result})
                 print(json.dumps(rows[-1]), flush=True)
     medians = median_rows(rows)
@@ -352,14 +381,15 @@ def main() -> None:
     print(f"medians of {args.repeat} runs each")
     print(
         "server | C | connect s | sat. deliveries/s | sat. CPU µs/delivery (system share) | "
-        "sat. p50/p99 ms | "
+        "sat. CPU µs/sent message | sat. p50/p99 ms | "
         f"{args.rate:,.0f}/s p50/p95/p99 ms | completeness (min) | peak RSS MB"
     )
     for row in medians:
         sat, fix = row["saturated"], row["fixed"]
         print(
             f"{row['server']} | {row['clients']} | {row['connect_s']} | {sat['deliveries_per_s']:,.0f} | "
-            f"{sat['cpu_us_per_delivery']} ({sat['system_share']}) | {sat['p50_ms']}/{sat['p99_ms']} | "
+            f"{sat['cpu_us_per_delivery']} ({sat['system_share']}) | {sat['cpu_us_per_sent']} | "
+            f"{sat['p50_ms']}/{sat['p99_ms']} | "
             f"{fix['p50_ms']}/{fix['p95_ms']}/{fix['p99_ms']} | "
             f"{row['completeness']} | {row['peak_rss_mb']}"
         )
@@ -371,6 +401,19 @@ def main() -> None:
                 / by[("raw", count)]["saturated"]["cpu_us_per_delivery"]
             )
             print(f"C={count}: Flack's CPU per delivery is {ratio:.2f}× the raw python-socketio baseline")
+        if ("flack", count) in by and ("durable", count) in by:
+            memory, kept = by[("flack", count)], by[("durable", count)]
+
+            def ratio_of(load: str, key: str, kept: Any = kept, memory: Any = memory) -> float:
+                return float(kept[load][key] / memory[load][key])
+
+            print(
+                f"C={count}: durable vs --memory: CPU per sent message "
+                f"{ratio_of('saturated', 'cpu_us_per_sent'):.2f}× (saturated), "
+                f"{ratio_of('fixed', 'cpu_us_per_sent'):.2f}× (fixed rate); CPU per delivery "
+                f"{ratio_of('saturated', 'cpu_us_per_delivery'):.2f}×; p99 at {args.rate:,.0f}/s "
+                f"{kept['fixed']['p99_ms']} ms against {memory['fixed']['p99_ms']} ms"
+            )
     out = Path("results")
     out.mkdir(exist_ok=True)
     (out / "fanout.json").write_text(
