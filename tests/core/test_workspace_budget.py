@@ -8,7 +8,7 @@ import pytest
 from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
-from flack.core.errors import RateLimited
+from flack.core.errors import ChannelExists, RateLimited
 from flack.core.limits import Limits
 
 WORKSPACE = 20
@@ -36,6 +36,20 @@ async def test_twenty_channels_created_and_opened_at_once(chat: Chat, clock: Clo
     assert refused.value.to_ack()["error"]["retry_after"] == 5.0  # 1 per 5 s after the burst
     clock.now += 5
     await chat.create_channel("a", "one-too-many")
+
+
+async def test_a_refused_duplicate_costs_nothing(chat: Chat, clock: Clock) -> None:
+    chat.connect("a", "10.0.0.1")
+    await chat.claim_name("a", "Alice", None)
+    await chat.create_channel("a", "general")
+    for attempt in range(WORKSPACE * 2):  # the same name (and a Cyrillic look-alike), again and again
+        with pytest.raises(ChannelExists):
+            await chat.create_channel("a", "General" if attempt % 2 else "g\u0435neral")
+        clock.now += 0.001
+    for index in range(WORKSPACE - 1):  # the burst is still whole
+        await chat.create_channel("a", f"room-{index}")
+    with pytest.raises(RateLimited):
+        await chat.create_channel("a", "one-too-many")
 
 
 def test_the_defaults_are_what_the_readme_says() -> None:

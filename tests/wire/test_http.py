@@ -98,6 +98,9 @@ async def test_page_content_security_policy(server_url: str) -> None:
     # Pyodide needs to compile WebAssembly and evaluate its own glue; never inline scripts.
     assert set(directives["script-src"]) == {"'self'", "'wasm-unsafe-eval'", "'unsafe-eval'"}
     assert directives["frame-ancestors"] == ["'none'"] and directives["object-src"] == ["'none'"]
+    # Forms are dialogs (method="dialog"): a native submission, were one ever
+    # to happen before the client is ready, is blocked by the browser too.
+    assert directives["form-action"] == ["'none'"]
     assert not any(source.startswith(("http", "*")) for values in directives.values() for source in values)
 
 

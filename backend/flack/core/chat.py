@@ -313,6 +313,10 @@ class Chat:
             raise TooManyChannels(f"This server allows at most {self.limits.max_channels:,} channels.")
         self.budgets.take(CHANNELS, person=session.token, address=session.address)
         if not await self.backend.add_channel(channel):
+            # Paid before the atomic add (which is the only honest check of
+            # the name), given back when it refuses: a refused duplicate
+            # costs nothing of the person's 20.
+            self.budgets.refund(CHANNELS, person=session.token, address=session.address)
             raise ChannelExists(f"A channel named {channel.name!r} already exists.")
         self._touch(channel.key)
         return channel

@@ -109,6 +109,10 @@ class TokenBucket:
         """Spend the token :meth:`wait` just said is there."""
         self._tokens -= 1.0
 
+    def give_back(self) -> None:
+        """Return a token spent on an action that then did not happen."""
+        self._tokens = min(float(self.burst), self._tokens + 1.0)
+
     def force(self) -> None:
         """Spend a token whether or not there is one (into debt, bounded)."""
         self._refill()
@@ -210,6 +214,13 @@ class Budgets:
         for bucket in (mine, theirs):
             if bucket is not None:
                 bucket.spend()
+
+    def refund(self, kind: str, *, person: str | None = None, address: str | None = None) -> None:
+        """Give back what :meth:`take` spent, when the action was then refused
+        for another reason (a name already taken): a refusal costs nothing."""
+        for bucket in self._pair(kind, person, address):
+            if bucket is not None:
+                bucket.give_back()
 
     def force(self, kind: str, *, person: str | None = None, address: str | None = None) -> None:
         """Pay for an action that happens anyway (into debt if need be)."""

@@ -44,7 +44,7 @@ PAGE_POLICY = "; ".join(
         "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        "form-action 'none'",  # no form ever submits natively (issue 12)
         "frame-ancestors 'none'",
     ]
 )
