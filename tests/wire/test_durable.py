@@ -243,7 +243,7 @@ def test_the_start_says_where_the_data_is(tmp_path: Path) -> None:
     code, said = serve_briefly({"HOME": str(home), "XDG_DATA_HOME": "", "FLACK_LOG_LEVEL": "info"})
     assert code is None, said
     folder = home / ".local" / "share" / "flack"
-    assert f"data: {folder} (durable)" in said.splitlines()[1], said  # one line, near the top
+    assert said.splitlines()[0] == f"INFO flack: data: {folder} (durable)", said  # the first line
     assert (folder / "snapshot.json").exists()
 
     elsewhere = tmp_path / "elsewhere"
