@@ -3,6 +3,13 @@
 Runs ``npm ci`` in ``frontend/`` (exact versions from package-lock.json, so no
 third-party file is ever committed) and assembles ``build/web``, which the wheel
 carries as ``flack/web``. What is copied is decided by ``flack/assets.py``.
+
+Between the two, Pyodide's standard library zip is compiled to bytecode by
+Pyodide itself, running in Node (``tools/precompile_stdlib.mjs``): the npm
+package ships it as source, which CPython would otherwise compile on every
+start in the browser. It is replaced in place in ``node_modules`` (which
+``npm ci`` rebuilds from scratch each time), so an editable install serves
+the precompiled zip too, under its usual name.
 """
 
 from __future__ import annotations
@@ -38,6 +45,14 @@ class FrontendBuildHook(BuildHookInterface):
         if npm is None:
             raise RuntimeError("Building Flack needs npm (Node.js) to fetch its front-end assets.")
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=frontend, check=True)
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("Building Flack needs Node.js to precompile Pyodide's standard library.")
+        pyodide = frontend / "node_modules" / "pyodide"
+        zipped = pyodide / "python_stdlib.zip"
+        subprocess.run(
+            [node, str(root / "tools/precompile_stdlib.mjs"), str(pyodide), str(zipped)], check=True
+        )
         if version == "editable":
             return  # an editable install serves frontend/ and node_modules directly
         staging = root / "build" / "web"

@@ -28,6 +28,9 @@ build_stamp = _load()
 FILES = {
     "pyproject.toml": "[project]\nname = 'flack'\n",
     "hatch_build.py": "# hook\n",
+    "tools/precompile_stdlib.mjs": "// build script\n",
+    "tools/precompile_stdlib.py": "# run inside Pyodide\n",
+    "tools/make_confusables.py": "# a maintainer's tool, not a build input\n",
     "README.md": "# Flack\n",
     "backend/flack/__init__.py": "__version__ = '0.1.0'\n",
     "backend/flack/app.py": "x = 1\n",
@@ -61,6 +64,8 @@ def _edit(path: Path) -> None:
     [
         "pyproject.toml",
         "hatch_build.py",
+        "tools/precompile_stdlib.mjs",
+        "tools/precompile_stdlib.py",
         "backend/flack/app.py",
         "backend/flack/protocol/limits.py",
         "frontend/index.html",
@@ -91,6 +96,7 @@ def test_a_new_file_a_removed_file_or_a_rename_means_a_rebuild(repo: Path) -> No
     "relative",
     [
         "README.md",  # the long description only
+        "tools/make_confusables.py",  # run by hand; its output is committed
         "frontend/node_modules/pyodide/pyodide.mjs",  # npm ci makes it from the lock file
         "backend/flack/__pycache__/app.cpython-311.pyc",
         "backend/flack/web/index.html",  # build output, excluded from the wheel
@@ -108,6 +114,8 @@ def test_the_fingerprint_of_this_checkout_covers_the_real_inputs() -> None:
     for expected in (
         "pyproject.toml",
         "hatch_build.py",
+        "tools/precompile_stdlib.mjs",
+        "tools/precompile_stdlib.py",
         "backend/flack/app.py",
         "backend/flack/assets.py",
         "frontend/index.html",

@@ -8,7 +8,7 @@ current sources:
 
 - :func:`fingerprint` hashes every file the wheel is built from (the
   ``INPUTS`` below: the package, the front end with its ``package-lock.json``,
-  ``pyproject.toml`` and the build hook), path and content, skipping what the
+  ``pyproject.toml``, the build hook and the scripts it runs), path and content, skipping what the
   build itself produces or ignores (``node_modules``, which ``npm ci`` derives
   from the lock file, caches, hidden files);
 - after a successful install :func:`write` records that fingerprint, with the
@@ -33,7 +33,14 @@ from pathlib import Path
 # What the wheel is built from, relative to the repository root. README.md is
 # left out on purpose: it only becomes the package's long description, which
 # nothing reads at run time, and it changes more often than anything else.
-INPUTS: tuple[str, ...] = ("pyproject.toml", "hatch_build.py", "backend/flack", "frontend")
+INPUTS: tuple[str, ...] = (
+    "pyproject.toml",
+    "hatch_build.py",
+    "tools/precompile_stdlib.mjs",
+    "tools/precompile_stdlib.py",
+    "backend/flack",
+    "frontend",
+)
 # Folders that are caches or derived (node_modules comes from
 # frontend/package-lock.json, which is hashed), and build output that the
 # wheel excludes (backend/flack/web, git-ignored).
