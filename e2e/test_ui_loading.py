@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Request, Route, expect
 
-INTERPRETER = "**/vendor/pyodide/pyodide.mjs"
+INTERPRETER = "**/vendor/pyodide/*/pyodide.mjs"
 LOADING = "Loading…"
 
 # Every form of the page submitted natively, bypassing any submit listener

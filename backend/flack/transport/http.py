@@ -3,6 +3,8 @@ and the security headers every response carries."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import mimetypes
 from pathlib import Path
 
@@ -12,7 +14,8 @@ from sanic.response import HTTPResponse, file, json
 
 import flack
 from flack import protocol
-from flack.assets import WebRoot
+from flack.assets import APP_FILES, VENDOR, WebRoot
+from flack.stamps import IMMUTABLE, Group, Stamps
 
 # Python's table lacks some of these on older systems; wrong types break
 # module scripts (.mjs) and streaming WebAssembly compilation (.wasm).
@@ -28,6 +31,9 @@ SHARED_MODULES: dict[str, Path] = {
     "__init__.py": Path(flack.__file__),
     **{f"protocol/{path.name}": path for path in sorted(_PROTOCOL.glob("*.py"))},
 }
+
+# PyScript's configuration: served with its URLs stamped, like the page.
+CONFIG = "pyscript.json"
 
 # The page may load and connect to its own origin only. Pyodide compiles
 # WebAssembly ('wasm-unsafe-eval'); PyScript adds style attributes and
@@ -62,15 +68,17 @@ SECURITY_HEADERS = {
 }
 
 
-async def _send(request: Request, path: Path | None, extra: dict[str, str] | None = None) -> HTTPResponse:
+async def _send(request: Request, path: Path | None, immutable: bool = False) -> HTTPResponse:
     if path is None:
         raise NotFound("Not found")
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    # no-cache: the browser keeps a copy but revalidates it each time, and an
-    # unchanged file costs a 304 (Last-Modified / If-Modified-Since) instead of
-    # its bytes: without this a repeat visit downloaded all 14 MB again.
-    # Content-hashed, immutable URLs would save even the revalidations.
-    headers = {"Cache-Control": "no-cache", **(extra or {})}
+    # A stamped URL (stamps.py) names these exact bytes: cached for good, no
+    # round trip on a repeat visit. Otherwise no-cache: the browser keeps a
+    # copy but revalidates it each time, and an unchanged file costs a 304
+    # (Last-Modified / If-Modified-Since) instead of its bytes.
+    # Lower case: Sanic's file() adds its own "cache-control" unless this key
+    # is already there (a second, contradicting header otherwise).
+    headers = {"cache-control": IMMUTABLE if immutable else "no-cache"}
     sent, encoding, varies = WebRoot.precompressed(path, request.headers.get("accept-encoding", ""))
     if varies:
         headers["Vary"] = "Accept-Encoding"
@@ -87,24 +95,69 @@ async def _send(request: Request, path: Path | None, extra: dict[str, str] | Non
 READ = ("GET", "HEAD")
 
 
+def stamps_for(web: WebRoot) -> Stamps:
+    """The stamp groups of ``web``: one per vendor package, and one for the
+    app's files with the shared modules (mixing in the vendor stamps, since
+    pyscript.json names Pyodide's stamped URL)."""
+
+    def vendor_files(package: str) -> list[Path]:
+        folder = web.vendor[package]
+        return [p for p in folder.iterdir() if p.is_file() and web.vendor_file(package, p.name) is not None]
+
+    vendor = {f"/vendor/{name}/": Group(functools.partial(vendor_files, name)) for name in VENDOR}
+
+    def app_files() -> list[Path]:
+        own = [p for pattern in APP_FILES for p in web.app.glob(pattern) if p.is_file()]
+        return [*own, *SHARED_MODULES.values()]
+
+    app = Group(app_files, extra=lambda: ",".join(group.stamp() for group in vendor.values()))
+    return Stamps({**vendor, "/static/": app, "/py/flack/": app})
+
+
+def _stamped(request: Request, text: str, mime: str, immutable: bool = False) -> HTTPResponse:
+    """A text with stamped URLs: revalidated by its ETag unless immutable."""
+    body = text.encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": IMMUTABLE if immutable else "no-cache", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return HTTPResponse(status=304, headers=headers)
+    return HTTPResponse(body, headers=headers, content_type=mime)
+
+
 def add_routes(app: Sanic, web: WebRoot) -> None:
     """Register the HTTP routes on ``app`` (each answers GET and HEAD)."""
+    stamps = stamps_for(web)
 
     @app.route("/", methods=READ, name="index")
     async def index(request: Request) -> HTTPResponse:
-        return await _send(request, web.page(), {"Content-Security-Policy": PAGE_POLICY})
+        page = web.page()
+        if page is None:
+            raise NotFound("Not found")
+        # Always revalidated (no-cache), so a new release's stamps reach the
+        # browser on its next visit.
+        response = _stamped(request, stamps.stamp_text(page.read_text()), "text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        return response
 
     @app.route("/static/<relative:path>", methods=READ, name="static_file")
     async def static_file(request: Request, relative: str) -> HTTPResponse:
-        return await _send(request, web.app_file(relative))
+        name, immutable = stamps.split("/static/", relative)
+        path = web.app_file(name)
+        if path is not None and name == CONFIG:
+            return _stamped(request, stamps.stamp_text(path.read_text()), "application/json", immutable)
+        return await _send(request, path, immutable)
 
     @app.route("/vendor/<package>/<name:path>", methods=READ, name="vendor_file")
     async def vendor_file(request: Request, package: str, name: str) -> HTTPResponse:
-        return await _send(request, web.vendor_file(package, name))
+        if package not in VENDOR:
+            raise NotFound("Not found")
+        name, immutable = stamps.split(f"/vendor/{package}/", name)
+        return await _send(request, web.vendor_file(package, name), immutable)
 
     @app.route("/py/flack/<name:path>", methods=READ, name="shared_module")
     async def shared_module(request: Request, name: str) -> HTTPResponse:
-        return await _send(request, SHARED_MODULES.get(name))
+        name, immutable = stamps.split("/py/flack/", name)
+        return await _send(request, SHARED_MODULES.get(name), immutable)
 
     @app.route("/healthz", methods=READ, name="health")
     async def health(request: Request) -> HTTPResponse:
