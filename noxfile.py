@@ -115,6 +115,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/files.py")
     session.run("python", "bench/fanout.py")
     session.run("python", "bench/boot.py")
+    # The same against the release before issue 13, served in the same run.
+    session.run("python", "bench/boot.py", "--against")
     # The README run command in a fresh clone: cold, restarted, after a change.
     session.run("python", "bench/restart.py")
 
