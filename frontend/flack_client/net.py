@@ -22,6 +22,8 @@ from flack_client.connection import SocketFacts
 from flack_client.wording import OFFLINE, TIMEOUT
 
 ACK_TIMEOUT_MS = 10_000
+# The socket.io client's options (``io(OPTIONS)``).
+OPTIONS = {"path": "/socket.io/", "autoConnect": False}
 
 Handler = Callable[[Any], None]
 
@@ -43,10 +45,12 @@ def to_py(value: Any) -> Any:
 class Socket:
     """A thin wrapper around one ``io()`` socket on this page's origin."""
 
-    def __init__(self, ack_timeout_ms: int = ACK_TIMEOUT_MS) -> None:
+    def __init__(self, ack_timeout_ms: int = ACK_TIMEOUT_MS, socket: Any = None) -> None:
         # autoConnect off: every handler must be in place before the first
         # "connect" can fire, or the initial session setup could be missed.
-        self._socket = js.io(to_js({"path": "/socket.io/", "autoConnect": False}))
+        # ``socket``: one made earlier with these same options (main.py
+        # starts its handshake before the client's imports).
+        self._socket = socket if socket is not None else js.io(to_js(OPTIONS))
         self._ack_timeout_ms = ack_timeout_ms
         self._proxies: list[Any] = []
         self._window_listeners: list[tuple[str, Any]] = []
