@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
+from flack import stamps as stamps_module
 from flack.stamps import Group, Stamps
+
+
+@pytest.fixture(autouse=True)
+def check_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Look at the files on every call (the server does at most once a second)."""
+    monkeypatch.setattr(stamps_module, "RECHECK_SECONDS", 0.0)
 
 
 def test_a_changed_file_changes_the_stamp_and_an_unchanged_one_does_not(tmp_path: Path) -> None:
@@ -52,3 +61,16 @@ def test_a_group_that_names_another_changes_with_it(tmp_path: Path) -> None:
     before = app.stamp()
     (tmp_path / "v.js").write_text("v22")
     assert app.stamp() != before
+
+
+def test_files_are_looked_at_again_only_after_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stamps_module, "RECHECK_SECONDS", 3600.0)
+    (tmp_path / "a.js").write_text("one")
+    group = Group(lambda: sorted(tmp_path.iterdir()))
+    before = group.stamp()
+    (tmp_path / "b.js").write_text("")
+    assert group.stamp() == before  # not looked at again yet
+    monkeypatch.setattr(stamps_module, "RECHECK_SECONDS", 0.0)
+    assert group.stamp() != before
