@@ -51,7 +51,6 @@ class Group:
         now = time.monotonic()
         if self._checked is not None and now - self._checked < RECHECK_SECONDS:
             return self._stamp
-        self._checked = now
         paths = sorted(set(self.files()))
         extra = self.extra()
         key = (extra, *((str(p), s.st_size, s.st_mtime_ns) for p in paths for s in (p.stat(),)))
@@ -61,6 +60,9 @@ class Group:
                 digest.update(path.name.encode() + b"\0")
                 digest.update(path.read_bytes())
             self._key, self._stamp = key, digest.hexdigest()[:STAMP_LENGTH]
+        # Only once it is known: a file vanishing mid-look (an ``npm ci``)
+        # raises, and the next request looks again.
+        self._checked = now
         return self._stamp
 
 

@@ -128,6 +128,12 @@ def add_routes(app: Sanic, web: WebRoot) -> None:
     """Register the HTTP routes on ``app`` (each answers GET and HEAD)."""
     stamps = stamps_for(web)
 
+    @app.after_server_start
+    async def hash_the_files(app: Sanic, _: object = None) -> None:
+        # Once, at start (~0.1 s for Pyodide's 14 MB), rather than in the
+        # first visitor's page request.
+        stamps.current()
+
     @app.route("/", methods=READ, name="index")
     async def index(request: Request) -> HTTPResponse:
         page = web.page()
