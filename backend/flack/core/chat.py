@@ -395,8 +395,8 @@ class Chat:
         """What a client that last saw message ``since`` has missed.
 
         Exactly the newer messages, in order; if some of them already left
-        the history (or the channel's ids started over, after a restart
-        without a state file), the whole kept history with ``gap`` set.
+        the history (or the channel's ids started over: a ``--memory``
+        server restarted), the whole kept history with ``gap`` set.
         """
         kept = await self.backend.history(channel.key)
         first, last = (kept[0].id, kept[-1].id) if kept else (None, None)

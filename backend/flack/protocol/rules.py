@@ -222,8 +222,8 @@ def history_gap(since: int | None, first: int | None, last: int | None) -> bool:
 
     Missing means: the oldest kept message is further on than the one after
     ``since`` (the rest left the history), or ``since`` is beyond the newest
-    id there is (the channel's ids started over, after a restart without a
-    state file). Without ``since`` nothing can be missing. The server says
+    id there is (the channel's ids started over: a ``--memory`` server
+    restarted). Without ``since`` nothing can be missing. The server says
     this in ``join_channel``'s ``gap``; the browser asks the same after a
     reload, with the last id it remembered.
     """
