@@ -12,13 +12,12 @@ impact are printed, not failed.
 from __future__ import annotations
 
 import json
-import struct
 import uuid
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pictures import png
 from playwright.sync_api import Page, expect
 
 AXE = Path(__file__).resolve().parents[1] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
@@ -57,22 +56,6 @@ def audit(page: Page, axe_source: str, screen: str) -> list[dict[str, Any]]:
         for node in violation["nodes"]:
             print(f"      {node['target']}")
     return [v for v in violations if v["impact"] in SEVERE]
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid RGB PNG of one colour."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x30\x80\xc0" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def remembered(url: str, name: str, channel: str, failed_text: str) -> dict[str, Any]:

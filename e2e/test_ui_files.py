@@ -7,13 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pictures import png
 from playwright.sync_api import Page, Request, Route, expect
 
 from flack.testing import running_server
@@ -44,25 +43,6 @@ def random_file(folder: Path, name: str, size: int) -> Path:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid RGB PNG: a diagonal gradient."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(
-        b"\x00" + b"".join(bytes(((x * 255) // width, (y * 255) // height, 160)) for x in range(width))
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows, 9))
-        + chunk(b"IEND", b"")
-    )
 
 
 def share(someone: Any, *files: Path | dict[str, Any]) -> None:

@@ -10,12 +10,11 @@ import hashlib
 import json
 import os
 import re
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pictures import png
 from playwright.sync_api import Page, expect
 
 MB = 1024 * 1024
@@ -23,25 +22,6 @@ UPLOAD_TIMEOUT_MS = 120_000
 AXE = Path(__file__).resolve().parents[1] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 PASTED = re.compile(r"^pasted-\d{4}-\d{2}-\d{2}-\d{4}\.png$")
-
-
-def png(width: int, height: int) -> bytes:
-    """A valid RGB PNG: a diagonal gradient."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(
-        b"\x00" + b"".join(bytes(((x * 255) // width, (y * 255) // height, 160)) for x in range(width))
-        for y in range(height)
-    )
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 def pair(person: Any, names: Any, **options: Any) -> tuple[Any, Any, str]:
