@@ -38,6 +38,8 @@ INPUTS: tuple[str, ...] = (
     "hatch_build.py",
     "tools/precompile_stdlib.mjs",
     "tools/precompile_stdlib.py",
+    "tools/make_snapshot.mjs",
+    "tools/make_snapshot.py",
     "backend/flack",
     "frontend",
 )
