@@ -214,6 +214,7 @@ def compare(
     rounds: int,
     rtt_ms: int,
     prefix: tuple[str, ...],
+    same_browser: bool = False,
 ) -> None:
     """First and repeat visits of ``against`` (a commit, built as a wheel;
     None: the installed Flack with its boot snapshot refused) and of
@@ -248,8 +249,22 @@ def compare(
         urls = {"before": before_url, "after": after_url}
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
 
+        running: dict[str, Any] = {}
+
         def repeat_visit(label: str) -> dict[str, Any]:
-            # The same profile each time: a person coming back.
+            # The same profile each time: a person coming back, to a browser
+            # started again, or (--same-browser) in a new tab of one that runs.
+            if same_browser:
+                if label not in running:
+                    running[label] = pw.chromium.launch_persistent_context(
+                        f"{profiles}/{label}", executable_path=chromium, headless=True, args=ARGS
+                    )
+                page = running[label].new_page()
+                throttle(page, rtt_ms)
+                try:
+                    return visit(page, urls[label])
+                finally:
+                    page.close()
             context = pw.chromium.launch_persistent_context(
                 f"{profiles}/{label}", executable_path=chromium, headless=True, args=ARGS
             )
@@ -270,6 +285,8 @@ def compare(
                 figures[label]["first_visit"].append(breakdown(visit(page, urls[label])))
                 context.close()
                 figures[label]["repeat_visit"].append(breakdown(repeat_visit(label)))
+        for context in running.values():
+            context.close()
         browser.close()
     medians = {
         label: {
@@ -317,6 +334,11 @@ def main() -> None:
         help="with --against: the wheel of COMMIT as 'after' (default: installed)",
     )
     parser.add_argument(
+        "--same-browser",
+        action="store_true",
+        help="with --against or --snapshot-ab: repeat visits in a new tab of a running browser",
+    )
+    parser.add_argument(
         "--snapshot-ab",
         action="store_true",
         help="compare the installed Flack with and without its boot snapshot, in the same run",
@@ -329,11 +351,18 @@ def main() -> None:
     # person's browser does on this 2-core machine.
     if args.snapshot_ab:
         print(f"boot snapshot on/off: median of {args.rounds}, alternating", flush=True)
-        compare(None, None, args.rounds, args.rtt_ms, prefix)
+        compare(None, None, args.rounds, args.rtt_ms, prefix, args.same_browser)
         return
     if args.against is not None:
         print(f"client boot against an earlier commit: median of {args.rounds}, alternating", flush=True)
-        compare(args.against or release.default_baseline(), args.candidate, args.rounds, args.rtt_ms, prefix)
+        compare(
+            args.against or release.default_baseline(),
+            args.candidate,
+            args.rounds,
+            args.rtt_ms,
+            prefix,
+            args.same_browser,
+        )
         return
     chromium = os.environ.get("FLACK_CHROMIUM", "/usr/bin/chromium")
     print(
