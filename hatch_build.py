@@ -10,11 +10,6 @@ package ships it as source, which CPython would otherwise compile on every
 start in the browser. It is replaced in place in ``node_modules`` (which
 ``npm ci`` rebuilds from scratch each time), so an editable install serves
 the precompiled zip too, under its usual name.
-
-Then the boot snapshot is made the same way (``tools/make_snapshot.mjs``):
-Pyodide's heap with the client's modules imported, which the page's loader
-(``frontend/flack-loader.mjs``) restores instead of starting Python from
-scratch. It goes beside Pyodide in ``node_modules`` too.
 """
 
 from __future__ import annotations
@@ -58,15 +53,6 @@ class FrontendBuildHook(BuildHookInterface):
         subprocess.run(
             [node, str(root / "tools/precompile_stdlib.mjs"), str(pyodide), str(zipped)], check=True
         )
-        # The boot snapshot, from that very zip (its index is in the heap).
-        # Optional: a build without it serves a page that starts normally.
-        snapshot = pyodide / _load_assets(root).SNAPSHOT
-        made = subprocess.run(
-            [node, str(root / "tools/make_snapshot.mjs"), str(pyodide), str(root), str(snapshot)], check=False
-        )
-        if made.returncode != 0:
-            snapshot.unlink(missing_ok=True)
-            print("Flack: no boot snapshot (see above); the page starts Python normally.", file=sys.stderr)
         if version == "editable":
             return  # an editable install serves frontend/ and node_modules directly
         staging = root / "build" / "web"

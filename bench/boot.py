@@ -29,7 +29,6 @@ from typing import Any
 import release  # bench/release.py: an earlier commit built as a wheel
 from playwright.sync_api import Page, Request, sync_playwright
 
-from flack import assets
 from flack.testing import CHROMIUM_ARGS, server_process
 
 ARGS = list(CHROMIUM_ARGS)
@@ -196,41 +195,24 @@ def breakdown(result: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def without_snapshot(folder: Path) -> Path:
-    """A copy of the installed Flack package in ``folder`` without its boot
-    snapshot, for PYTHONPATH: its loader then starts Python the normal way
-    (the fallback e2e/test_boot_snapshot.py checks). A copy rather than a
-    Playwright route, because routing turns the browser's cache off."""
-    import flack
-
-    package = Path(flack.__file__).parent
-    shutil.copytree(package, folder / "flack", ignore=shutil.ignore_patterns(f"{assets.SNAPSHOT}*"))
-    return folder
-
-
 def compare(
-    against: str | None,
+    against: str,
     candidate: str | None,
     rounds: int,
     rtt_ms: int,
     prefix: tuple[str, ...],
     same_browser: bool = False,
 ) -> None:
-    """First and repeat visits of ``against`` (a commit, built as a wheel;
-    None: the installed Flack with its boot snapshot refused) and of
+    """First and repeat visits of ``against`` (a commit, built as a wheel) and of
     ``candidate`` (a commit, or None: the Flack this interpreter imports),
     alternating which goes first each round; prints medians and the ratio
     after/before."""
     chromium = os.environ.get("FLACK_CHROMIUM", "/usr/bin/chromium")
     builds = {
-        "before": against and release.resolve(against),
+        "before": release.resolve(against),
         "after": candidate and release.resolve(candidate),
     }
-    copies = tempfile.TemporaryDirectory(prefix="flack-without-snapshot-")
-    refused = against is None
     paths = {label: commit and str(release.install(commit)) for label, commit in builds.items()}
-    if refused:
-        paths["before"] = str(without_snapshot(Path(copies.name)))
     figures: dict[str, dict[str, list[dict[str, int]]]] = {
         label: {"first_visit": [], "repeat_visit": []} for label in builds
     }
@@ -244,7 +226,6 @@ def compare(
         ) as (after_url, _),
         sync_playwright() as pw,
         tempfile.TemporaryDirectory(prefix="flack-profiles-") as profiles,
-        copies,
     ):
         urls = {"before": before_url, "after": after_url}
         browser = pw.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
@@ -295,8 +276,7 @@ def compare(
         }
         for label, kinds in figures.items()
     }
-    before = "installed Flack without its boot snapshot" if refused else builds["before"]
-    print(f"before: {before}; after: {builds['after'] or 'installed Flack'}")
+    print(f"before: {builds['before']}; after: {builds['after'] or 'installed Flack'}")
     for kind in ("first_visit", "repeat_visit"):
         for label in ("before", "after"):
             m = medians[label][kind]
@@ -336,12 +316,7 @@ def main() -> None:
     parser.add_argument(
         "--same-browser",
         action="store_true",
-        help="with --against or --snapshot-ab: repeat visits in a new tab of a running browser",
-    )
-    parser.add_argument(
-        "--snapshot-ab",
-        action="store_true",
-        help="compare the installed Flack with and without its boot snapshot, in the same run",
+        help="with --against: repeat visits in a new tab of a running browser",
     )
     args = parser.parse_args()
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
@@ -349,10 +324,6 @@ def main() -> None:
     # The browser is not pinned: Chromium's renderer, network and GPU
     # processes squeezed onto one core boot about twice as slowly as a
     # person's browser does on this 2-core machine.
-    if args.snapshot_ab:
-        print(f"boot snapshot on/off: median of {args.rounds}, alternating", flush=True)
-        compare(None, None, args.rounds, args.rtt_ms, prefix, args.same_browser)
-        return
     if args.against is not None:
         print(f"client boot against an earlier commit: median of {args.rounds}, alternating", flush=True)
         compare(

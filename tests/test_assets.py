@@ -56,14 +56,7 @@ def test_vendor_allow_list(web: WebRoot) -> None:
 def test_assemble_copies_only_what_is_served(tmp_path: Path) -> None:
     frontend = tmp_path / "frontend"
     (frontend / "flack_client").mkdir(parents=True)
-    for name in (
-        "index.html",
-        "style.css",
-        "pyscript.json",
-        "package.json",
-        "flack_client/main.py",
-        "flack-loader.mjs",
-    ):
+    for name in ("index.html", "style.css", "pyscript.json", "package.json", "flack_client/main.py"):
         (frontend / name).write_text(name)
     for name, (src, patterns) in VENDOR.items():
         folder = frontend / "node_modules" / src
@@ -77,7 +70,6 @@ def test_assemble_copies_only_what_is_served(tmp_path: Path) -> None:
     assert "package.json" not in copied and not any(p.endswith("README.md") for p in copied)
     assert {"index.html", "style.css", "pyscript.json", "flack_client/main.py"} <= set(copied)
     assert "vendor/pyodide/pyodide.asm.wasm" in copied and "vendor/socket.io/socket.io.min.js" in copied
-    assert "vendor/pyodide/flack-loader.mjs" in copied and "flack-loader.mjs" not in copied
 
 
 def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
@@ -93,7 +85,6 @@ def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for pattern in patterns:
             (folder / pattern.replace("*", "x")).write_text(name)
-    (frontend / "flack-loader.mjs").write_text("// loader\n")
     wasm = frontend / "node_modules" / "pyodide" / "pyodide.asm.wasm"
     wasm.write_bytes(b"\x00asm" + bytes(range(256)) * 4000)  # compressible
     dest = tmp_path / "web"

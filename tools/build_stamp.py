@@ -38,8 +38,6 @@ INPUTS: tuple[str, ...] = (
     "hatch_build.py",
     "tools/precompile_stdlib.mjs",
     "tools/precompile_stdlib.py",
-    "tools/make_snapshot.mjs",
-    "tools/make_snapshot.py",
     "backend/flack",
     "frontend",
 )

@@ -19,30 +19,12 @@ from pathlib import Path, PurePosixPath
 APP_FILES: tuple[str, ...] = ("style.css", "pyscript.json", "flack_client/*.py")
 INDEX = "index.html"
 
-# The boot snapshot (issue 13): a Pyodide heap with the client imported, made
-# by the build (tools/make_snapshot.mjs) next to the Pyodide it belongs to,
-# and served with it. Optional: without it the page starts Python normally.
-SNAPSHOT = "flack-snapshot.bin"
-# Flack's Pyodide loader, PyScript's ``interpreter``: an app file served as if
-# it were one of Pyodide's (package, name), so that ``./pyodide.mjs`` and the
-# snapshot are beside it and it shares their stamp. The wheel copies it there.
-LOADER = "flack-loader.mjs"
-LOADER_AT = ("pyodide", LOADER)
-
 # URL folder under /vendor/ -> (folder in node_modules, file patterns served).
 VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
     "pyscript": ("@pyscript/core/dist", ("*.js", "*.css")),
     "pyodide": (
         "pyodide",
-        (
-            "pyodide.mjs",
-            "pyodide.asm.mjs",
-            "pyodide.asm.wasm",
-            "python_stdlib.zip",
-            "pyodide-lock.json",
-            SNAPSHOT,
-            LOADER,
-        ),
+        ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"),
     ),
     "socket.io": ("socket.io-client/dist", ("socket.io.min.js",)),
 }
@@ -52,15 +34,12 @@ VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
 # raw, 3.5 MB gzipped (standard library) and 2.8 MB as brotli (the ``brotli``
 # package, a build requirement): brotli is what keeps a first visit under
 # 6 MB. Browsers offer brotli on HTTPS and on loopback; elsewhere they get gzip.
-COMPRESSIBLE = (".wasm", ".mjs", ".js", ".css", ".json", ".zip", ".bin")
+COMPRESSIBLE = (".wasm", ".mjs", ".js", ".css", ".json", ".zip")
 # Per file format (none today). python_stdlib.zip used to be skipped (its
 # members were deflated: brotli gained ~2 %); the build now writes it with
 # stored members of bytecode (tools/precompile_stdlib.py), 9.2 MB that brotli
 # takes to 2.5 MB in ~30 s of build time (gzip: 3.5 MB).
 BROTLI_SKIP: tuple[str, ...] = ()
-# Brotli's quality per file where 11 (the best, and slowest) does not pay:
-# the 30 MB snapshot takes ~1.5 s at 9 (4.2 MB) and minutes at 11.
-BROTLI_QUALITY: dict[str, int] = {SNAPSHOT: 9}
 # Content-Encoding -> file suffix of the precompressed copy, best first.
 ENCODINGS: tuple[tuple[str, str], ...] = (("br", ".br"), ("gzip", ".gz"))
 
@@ -75,9 +54,6 @@ class WebRoot:
 
     app: Path
     vendor: dict[str, Path]
-    # A wheel's web folder (the loader sits among Pyodide's files there),
-    # rather than a source checkout's frontend/.
-    packaged: bool = False
 
     def page(self) -> Path | None:
         """The page itself (served at ``/`` only, with its policy)."""
@@ -96,17 +72,7 @@ class WebRoot:
         entry = VENDOR.get(package)
         if entry is None or not any(fnmatch.fnmatch(name, p) for p in entry[1]):
             return None
-        if (package, name) == LOADER_AT and not self.packaged:
-            return _inside(self.app, LOADER)
         return _inside(self.vendor[package], name)
-
-    def vendor_files(self, package: str) -> list[Path]:
-        """Every file served under ``/vendor/<package>/`` (the loader too)."""
-        folder = self.vendor[package]
-        found = [p for p in folder.iterdir() if p.is_file() and self.vendor_file(package, p.name) == p]
-        if package == LOADER_AT[0] and not self.packaged and (loader := self.vendor_file(*LOADER_AT)):
-            found.append(loader)
-        return found
 
     @staticmethod
     def gzipped(path: Path) -> Path | None:
@@ -144,7 +110,7 @@ def locate() -> WebRoot:
     """The installed web folder, or else the source checkout's front end."""
     packaged = Path(__file__).with_name("web")
     if (packaged / INDEX).is_file():
-        return WebRoot(packaged, {name: packaged / "vendor" / name for name in VENDOR}, packaged=True)
+        return WebRoot(packaged, {name: packaged / "vendor" / name for name in VENDOR})
     frontend = Path(__file__).resolve().parents[2] / "frontend"
     modules = frontend / "node_modules"
     if (frontend / INDEX).is_file() and modules.is_dir():
@@ -174,20 +140,15 @@ def assemble(frontend: Path, dest: Path, brotli_quality: int = 11) -> None:
         copied = 0
         for path in sorted(source.iterdir()):
             if path.is_file() and any(fnmatch.fnmatch(path.name, p) for p in file_patterns):
-                _vendor_copy(path, dest / "vendor" / name / path.name, brotli_quality)
+                target = dest / "vendor" / name / path.name
+                _copy(path, target)
+                if path.suffix in COMPRESSIBLE:
+                    _gzip(target)
+                    if path.suffix not in BROTLI_SKIP:
+                        _brotli(target, brotli_quality)
                 copied += 1
         if not copied:
             raise AssetsMissing(f"No files for {name} in {source}; did `npm ci` run?")
-    package, loader = LOADER_AT
-    _vendor_copy(frontend / LOADER, dest / "vendor" / package / loader, brotli_quality)
-
-
-def _vendor_copy(path: Path, target: Path, brotli_quality: int) -> None:
-    _copy(path, target)
-    if path.suffix in COMPRESSIBLE:
-        _gzip(target)
-        if path.suffix not in BROTLI_SKIP:
-            _brotli(target, BROTLI_QUALITY.get(path.name, brotli_quality))
 
 
 def _gzip(path: Path) -> None:

@@ -13,7 +13,6 @@ only: text from other people is never parsed as HTML.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import js  # type: ignore[import-not-found]
@@ -36,20 +35,11 @@ from flack_client.log import Change, ChangeKind
 from flack_client.outbox import Outgoing
 from flack_client.state import ChatState
 
-# Options for Date formatting. Times are formatted by the browser because
-# only it knows the viewer's locale and time zone. The JS objects are made on
-# first use, not at import: the boot snapshot (issue 13) imports this module
-# at build time, in Node, and can carry no JS object that globalThis does not
-# reach.
-_TIME_ONLY = '{"hour": "2-digit", "minute": "2-digit"}'
-_DATE_TIME = '{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}'
-_FULL = '{"dateStyle": "full", "timeStyle": "medium"}'
-
-
-@functools.cache
-def js_options(spec: str) -> Any:
-    """The JS options object for ``spec`` (JSON), made once, on first use."""
-    return js.JSON.parse(spec)
+# Options objects for Date formatting, made once. Times are formatted by the
+# browser because only it knows the viewer's locale and time zone.
+_TIME_ONLY = js.JSON.parse('{"hour": "2-digit", "minute": "2-digit"}')
+_DATE_TIME = js.JSON.parse('{"month": "short", "day": "numeric", "hour": "2-digit", "minute": "2-digit"}')
+_FULL = js.JSON.parse('{"dateStyle": "full", "timeStyle": "medium"}')
 
 
 def element(tag: str, cls: str = "", text: str | None = None) -> Any:
@@ -73,11 +63,9 @@ def time_element(iso: str) -> Any:
     today = js.Date.new().toDateString() == date.toDateString()
     # None crosses over as undefined, i.e. "the browser's locale".
     node.textContent = (
-        date.toLocaleTimeString(None, js_options(_TIME_ONLY))
-        if today
-        else date.toLocaleString(None, js_options(_DATE_TIME))
+        date.toLocaleTimeString(None, _TIME_ONLY) if today else (date.toLocaleString(None, _DATE_TIME))
     )
-    node.title = date.toLocaleString(None, js_options(_FULL))
+    node.title = date.toLocaleString(None, _FULL)
     return node
 
 

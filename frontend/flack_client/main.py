@@ -37,12 +37,6 @@ BOOT: dict[str, int] = {"python_start": round(js.performance.now())}
 EARLY_SOCKET = js.io(js.JSON.parse('{"path": "/socket.io/", "autoConnect": false}'))
 EARLY_SOCKET.io.open()
 
-# Started from the boot snapshot? Its pre-imported client modules are
-# checked against today's files before anything imports them (warmstart).
-from flack_client.warmstart import settle
-
-BOOT["snapshot"] = int(settle())
-
 import asyncio
 import time
 import traceback

@@ -20,7 +20,7 @@ from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
 from flack_client import wording
 from flack_client.checks import is_send_key
-from flack_client.log_view import LogView, element, js_options
+from flack_client.log_view import LogView, element
 from flack_client.sharing import paste_shares, pasted_name
 from flack_client.state import ChatState
 from flack_client.uploads import Upload
@@ -130,9 +130,8 @@ def _pasted_files(files: list[Any]) -> list[Any]:
     return named
 
 
-# ``scrollIntoView`` options: scroll only as far as needed, within the list
-# (a JS object made on first use: see log_view.js_options).
-_NEAREST = '{"block": "nearest", "inline": "nearest"}'
+# ``scrollIntoView`` options: scroll only as far as needed, within the list.
+_NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
 
 
 def _hash_label(parent: Any, name: str) -> None:
@@ -244,9 +243,7 @@ class View:
         # Tabbing along the channels: the focused one comes wholly into view
         # (browsers leave a partly visible one as it is, its ring cut off at
         # the edge of the phone's strip).
-        self._listen(
-            self.channel_list, "focusin", lambda event: event.target.scrollIntoView(js_options(_NEAREST))
-        )
+        self._listen(self.channel_list, "focusin", lambda event: event.target.scrollIntoView(_NEAREST))
         self._listen(self.composer, "submit", on_compose)
         self._listen(self.message_input, "keydown", on_key)
         self._listen(self.message_input, "input", lambda _e: self._fit_composer())
@@ -543,7 +540,7 @@ class View:
         self.channel_list.replaceChildren(*items)
         current = self.channel_list.querySelector('[aria-current="true"]')
         if current and follow:
-            current.scrollIntoView(js_options(_NEAREST))
+            current.scrollIntoView(_NEAREST)
         self.no_channels.textContent = wording.NO_CHANNELS
         self.no_channels.hidden = bool(items)
 

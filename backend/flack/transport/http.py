@@ -100,7 +100,11 @@ def stamps_for(web: WebRoot) -> Stamps:
     app's files with the shared modules (mixing in the vendor stamps, since
     pyscript.json names Pyodide's stamped URL)."""
 
-    vendor = {f"/vendor/{name}/": Group(functools.partial(web.vendor_files, name)) for name in VENDOR}
+    def vendor_files(package: str) -> list[Path]:
+        folder = web.vendor[package]
+        return [p for p in folder.iterdir() if p.is_file() and web.vendor_file(package, p.name) is not None]
+
+    vendor = {f"/vendor/{name}/": Group(functools.partial(vendor_files, name)) for name in VENDOR}
 
     def app_files() -> list[Path]:
         own = [p for pattern in APP_FILES for p in web.app.glob(pattern) if p.is_file()]
