@@ -9,7 +9,9 @@ Pyodide itself, running in Node (``tools/precompile_stdlib.mjs``): the npm
 package ships it as source, which CPython would otherwise compile on every
 start in the browser. It is replaced in place in ``node_modules`` (which
 ``npm ci`` rebuilds from scratch each time), so an editable install serves
-the precompiled zip too, under its usual name.
+the precompiled zip too, under its usual name. The same run compiles the
+client's own modules into ``node_modules/flack-bytecode``, which the server
+zips with their sources (``flack/bundle.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ class FrontendBuildHook(BuildHookInterface):
         pyodide = frontend / "node_modules" / "pyodide"
         zipped = pyodide / "python_stdlib.zip"
         subprocess.run(
-            [node, str(root / "tools/precompile_stdlib.mjs"), str(pyodide), str(zipped)], check=True
+            [node, str(root / "tools/precompile_stdlib.mjs"), str(pyodide), str(zipped), str(root)],
+            check=True,
         )
         if version == "editable":
             return  # an editable install serves frontend/ and node_modules directly

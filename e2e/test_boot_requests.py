@@ -26,7 +26,10 @@ def test_boot_loads_only_stamped_files_and_no_unused_plugin(person):
     someone.page.on("request", lambda request: asked.append(request.url))
     someone.open()
     files = [url for url in asked if "/socket.io/" not in url and url.rstrip("/") != someone.url]
-    assert len(files) > 20  # PyScript, Pyodide, the client's modules
+    assert len(files) > 10  # PyScript, Pyodide, the client
+    # The client's modules come in one zip (flack/bundle.py), main.py beside it.
+    client = [url for url in files if "/static/" in url and url.endswith((".py", ".zip"))]
+    assert sorted(url.rsplit("/", 1)[1] for url in client) == ["client.zip", "main.py"], client
     assert all(STAMPED.search(url) for url in files), [u for u in files if not STAMPED.search(u)]
     assert not [url for url in files if any(name in url for name in UNUSED)]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -182,3 +183,43 @@ def test_the_served_library_is_the_precompiled_one(pyodide_build: tuple[Path, by
     assert served is not None
     sources, magics = _modules(served)
     assert sources == [] and magics == {pyodide_build[1]}
+
+
+@needs_node
+def test_the_served_client_bytecode_is_pyodides_and_matches_the_sources(
+    pyodide_build: tuple[Path, bytes],
+) -> None:
+    """The build compiled the client with Pyodide's Python (tools/precompile_stdlib.mjs
+    with the repository): checked hash-based .pyc whose hashes are Pyodide's hashes
+    of today's sources, so the page's zipimport uses them (flack/bundle.py)."""
+    from flack.bundle import client_members
+    from flack.transport.http import SHARED_MODULES
+
+    web = assets.locate()
+    assert web.bytecode is not None
+    members = client_members(SHARED_MODULES, web.app)
+    pycs = {name: (web.bytecode / f"{name}c").read_bytes() for name, _ in members}
+    assert {data[:4] for data in pycs.values()} == {pyodide_build[1]}
+    assert {int.from_bytes(data[4:8], "little") for data in pycs.values()} == {0b11}  # hash-based, checked
+    # Pyodide's own source hash of each source, computed in Pyodide.
+    sources = {name: path.read_bytes().hex() for name, path in members}
+    check = (
+        "const {loadPyodide} = await import(process.argv[1] + '/pyodide.mjs');"
+        "const {readFileSync} = await import('node:fs');"
+        "const py = await loadPyodide({indexURL: process.argv[1] + '/'});"
+        "py.globals.set('SOURCES', readFileSync(process.argv[2], 'utf8'));"
+        "console.log(py.runPython('import json, importlib.util; json.dumps({n: "
+        "importlib.util.source_hash(bytes.fromhex(s)).hex() for n, s in json.loads(SOURCES).items()})'));"
+    )
+    listed = pyodide_build[0] / "sources.json"
+    listed.write_text(json.dumps(sources))
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", check, str(pyodide_build[0]), str(listed)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    hashes = json.loads(done.stdout)
+    stale = [name for name, data in pycs.items() if data[8:16].hex() != hashes[name]]
+    assert not stale, f"bytecode older than its source (rebuild): {stale}"

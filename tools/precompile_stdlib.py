@@ -14,6 +14,9 @@ source lines). A module that does not compile (none in 314.0.7) is kept as
 source. Other members and the member order are kept; every entry gets the same
 fixed date (reproducible).
 
+The same run compiles the client's own modules (``compile_client``) for the
+zip the server makes of them (``flack/bundle.py``).
+
 Size: bytecode is bigger than source (559 modules: 10.5 MB against 9.6 MB
 raw). Two choices keep a first visit's bytes where they were: docstrings are
 left out (as ``python -OO`` does, ~14 % of the bytecode; asserts stay, unlike
@@ -27,6 +30,8 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
+import shutil
 import sys
 import zipfile
 from importlib import _bootstrap_external  # type: ignore[attr-defined]
@@ -89,6 +94,51 @@ def precompile(source_zip: str, target_zip: str, prefix: str) -> tuple[int, int]
             entry.external_attr = info.external_attr
             out.writestr(entry, data)
     return compiled, kept
+
+
+# The client's bytecode (issue 13; see flack/bundle.py): where it goes, relative
+# to the repository (flack/assets.py's BYTECODE_CHECKOUT), and where the page's
+# zipimport finds the zip (pyscript.json writes client.zip into Pyodide's
+# working folder), which becomes each code object's file name.
+BYTECODE = "frontend/node_modules/flack-bytecode"
+CLIENT_ZIP = "/home/pyodide/client.zip"
+
+
+def client_sources(repository: str) -> list[tuple[str, str]]:
+    """(name in the client zip, source path) for every module the page may
+    import from it: the shared package and the client (as flack/bundle.py's
+    ``client_members``, which a test holds this to; main.py is compiled too,
+    unused)."""
+    found = [("flack/__init__.py", f"{repository}/backend/flack/__init__.py")]
+    for folder, prefix in (
+        ("backend/flack/protocol", "flack/protocol"),
+        ("frontend/flack_client", "flack_client"),
+    ):
+        for name in sorted(os.listdir(f"{repository}/{folder}")):
+            if name.endswith(".py"):
+                found.append((f"{prefix}/{name}", f"{repository}/{folder}/{name}"))
+    return found
+
+
+def compile_client(repository: str) -> int:
+    """Write checked-hash bytecode (PEP 552) of the client's modules under
+    ``<repository>/BYTECODE``, docstrings kept (the client's are few and
+    tracebacks stay as in the source); how many. Checked, because the
+    server zips it beside sources that may have changed since: zipimport
+    then compiles the source instead."""
+    target = f"{repository}/{BYTECODE}"
+    shutil.rmtree(target, ignore_errors=True)
+    done = 0
+    for name, path in client_sources(repository):
+        with open(path, "rb") as file:
+            source = file.read()
+        code = compile(source, f"{CLIENT_ZIP}/{name}", "exec", dont_inherit=True)
+        data = _bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source), checked=True)
+        os.makedirs(os.path.dirname(f"{target}/{name}"), exist_ok=True)
+        with open(f"{target}/{name}c", "wb") as file:
+            file.write(data)
+        done += 1
+    return done
 
 
 def mounted_zip() -> str:

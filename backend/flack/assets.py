@@ -19,6 +19,14 @@ from pathlib import Path, PurePosixPath
 APP_FILES: tuple[str, ...] = ("style.css", "pyscript.json", "flack_client/*.py")
 INDEX = "index.html"
 
+# The client's bytecode, compiled by Pyodide at build time
+# (tools/precompile_stdlib.mjs) and zipped with the sources by the server
+# (flack/bundle.py): in a source checkout beside the npm packages (so that
+# ``npm ci``, which empties node_modules, also drops bytecode of an older
+# build), in a wheel in the web folder.
+BYTECODE_CHECKOUT = "node_modules/flack-bytecode"
+BYTECODE_WHEEL = "bytecode"
+
 # URL folder under /vendor/ -> (folder in node_modules, file patterns served).
 VENDOR: dict[str, tuple[str, tuple[str, ...]]] = {
     "pyscript": ("@pyscript/core/dist", ("*.js", "*.css")),
@@ -54,6 +62,8 @@ class WebRoot:
 
     app: Path
     vendor: dict[str, Path]
+    # Where the build's bytecode of the client is (it may be missing).
+    bytecode: Path | None = None
 
     def page(self) -> Path | None:
         """The page itself (served at ``/`` only, with its policy)."""
@@ -110,11 +120,13 @@ def locate() -> WebRoot:
     """The installed web folder, or else the source checkout's front end."""
     packaged = Path(__file__).with_name("web")
     if (packaged / INDEX).is_file():
-        return WebRoot(packaged, {name: packaged / "vendor" / name for name in VENDOR})
+        vendor = {name: packaged / "vendor" / name for name in VENDOR}
+        return WebRoot(packaged, vendor, packaged / BYTECODE_WHEEL)
     frontend = Path(__file__).resolve().parents[2] / "frontend"
     modules = frontend / "node_modules"
     if (frontend / INDEX).is_file() and modules.is_dir():
-        return WebRoot(frontend, {name: modules / src for name, (src, _) in VENDOR.items()})
+        vendor = {name: modules / src for name, (src, _) in VENDOR.items()}
+        return WebRoot(frontend, vendor, frontend / BYTECODE_CHECKOUT)
     raise AssetsMissing(
         "Front-end assets not found: install Flack with `pip install .`, "
         "or run `npm ci` in frontend/ of a source checkout."
@@ -149,6 +161,9 @@ def assemble(frontend: Path, dest: Path, brotli_quality: int = 11) -> None:
                 copied += 1
         if not copied:
             raise AssetsMissing(f"No files for {name} in {source}; did `npm ci` run?")
+    bytecode = frontend / BYTECODE_CHECKOUT
+    if bytecode.is_dir():
+        shutil.copytree(bytecode, dest / BYTECODE_WHEEL)
 
 
 def _gzip(path: Path) -> None:

@@ -22,6 +22,9 @@ restarted by every successful join. Last ids and the outbox are written to
 # ruff: noqa: E402  (the boot clock starts before the client's imports)
 from __future__ import annotations
 
+import os
+import sys
+
 import js  # type: ignore[import-not-found]
 
 # Boot timings (ms since navigation start), for the boot benchmark: the
@@ -36,6 +39,13 @@ BOOT: dict[str, int] = {"python_start": round(js.performance.now())}
 # here: net imports the protocol package, which is what this runs beside).
 EARLY_SOCKET = js.io(js.JSON.parse('{"path": "/socket.io/", "autoConnect": false}'))
 EARLY_SOCKET.io.open()
+
+# The client's modules come as one zip (flack/bundle.py: every source with
+# the bytecode Pyodide compiled for it at build time, which zipimport uses
+# while it matches the source), written by PyScript into the working folder
+# (pyscript.json). On sys.path before the first of them is imported.
+CLIENT_ZIP = "client.zip"
+sys.path.insert(0, f"{os.getcwd()}/{CLIENT_ZIP}")
 
 import asyncio
 import time

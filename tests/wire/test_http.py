@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import urllib.error
 import urllib.request
+import zipfile
 from email.message import Message
 from pathlib import Path
 
@@ -14,10 +17,12 @@ from flack import protocol
 from flack.assets import WebRoot
 
 
-def get(url: str) -> tuple[int, Message, bytes]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
     """Status, headers (case-insensitive) and body of a GET."""
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers or {}), timeout=5
+        ) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, b""
@@ -39,12 +44,32 @@ def test_browser_gets_the_servers_own_protocol_package(server_url: str) -> None:
         assert status == 200 and body == (package / name).read_bytes(), name
 
 
-def test_the_page_loads_every_protocol_module_and_nothing_else_of_the_server() -> None:
+def test_the_page_loads_every_protocol_module_and_nothing_else_of_the_server(server_url: str) -> None:
+    # The page gets the client's modules as one zip (flack/bundle.py).
     config = json.loads((Path(__file__).parents[2] / "frontend" / "pyscript.json").read_text())
-    served = {url for url in config["files"] if url.startswith("/py/")}
-    package = Path(protocol.__file__).parent
-    expected = {"/py/flack/__init__.py"} | {f"/py/flack/protocol/{p.name}" for p in package.glob("*.py")}
-    assert served == expected
+    (url,) = config["files"]
+    status, headers, body = get(server_url + url)
+    assert status == 200 and headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        served = {name for name in names if name.startswith("flack/") and name.endswith(".py")}
+        package = Path(protocol.__file__).parent
+        assert served == {"flack/__init__.py"} | {f"flack/protocol/{p.name}" for p in package.glob("*.py")}
+        assert archive.read("flack/protocol/shapes.py") == (package / "shapes.py").read_bytes()
+        client = Path(__file__).parents[2] / "frontend" / "flack_client"
+        assert {n for n in names if n.startswith("flack_client/") and n.endswith(".py")} == {
+            f"flack_client/{p.name}" for p in client.glob("*.py") if p.name != "main.py"
+        }
+        # Every module with the build's bytecode beside it.
+        assert {n for n in names if n.endswith(".pyc")} == {n + "c" for n in names if n.endswith(".py")}
+
+
+def test_the_client_zip_is_gzipped_for_browsers_that_accept_it(server_url: str) -> None:
+    status, headers, body = get(server_url + "/static/client.zip", {"Accept-Encoding": "gzip, br"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip" and headers["Vary"] == "Accept-Encoding"
+    _, plain_headers, plain = get(server_url + "/static/client.zip")
+    assert "Content-Encoding" not in plain_headers and gzip.decompress(body) == plain
+    assert len(body) < len(plain) / 2
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse, file, json
 import flack
 from flack import protocol
 from flack.assets import APP_FILES, VENDOR, WebRoot
+from flack.bundle import ZIP_NAME, Bundle, client_members
 from flack.stamps import IMMUTABLE, Group, Stamps
 
 # Python's table lacks some of these on older systems; wrong types break
@@ -95,10 +96,15 @@ async def _send(request: Request, path: Path | None, immutable: bool = False) ->
 READ = ("GET", "HEAD")
 
 
-def stamps_for(web: WebRoot) -> Stamps:
+def bundle_for(web: WebRoot) -> Bundle:
+    """The client's zip (flack/bundle.py) for ``web``."""
+    return Bundle(lambda: client_members(SHARED_MODULES, web.app), web.bytecode)
+
+
+def stamps_for(web: WebRoot, bundle: Bundle) -> Stamps:
     """The stamp groups of ``web``: one per vendor package, and one for the
-    app's files with the shared modules (mixing in the vendor stamps, since
-    pyscript.json names Pyodide's stamped URL)."""
+    app's files with the shared modules and the client's bytecode (mixing in
+    the vendor stamps, since pyscript.json names Pyodide's stamped URL)."""
 
     def vendor_files(package: str) -> list[Path]:
         folder = web.vendor[package]
@@ -108,7 +114,7 @@ def stamps_for(web: WebRoot) -> Stamps:
 
     def app_files() -> list[Path]:
         own = [p for pattern in APP_FILES for p in web.app.glob(pattern) if p.is_file()]
-        return [*own, *SHARED_MODULES.values()]
+        return [*own, *SHARED_MODULES.values(), *bundle.files()]
 
     app = Group(app_files, extra=lambda: ",".join(group.stamp() for group in vendor.values()))
     return Stamps({**vendor, "/static/": app, "/py/flack/": app})
@@ -116,9 +122,24 @@ def stamps_for(web: WebRoot) -> Stamps:
 
 def _stamped(request: Request, text: str, mime: str, immutable: bool = False) -> HTTPResponse:
     """A text with stamped URLs: revalidated by its ETag unless immutable."""
-    body = text.encode()
+    return _bytes(request, text.encode(), mime, immutable)
+
+
+def _bytes(
+    request: Request, body: bytes, mime: str, immutable: bool = False, gzipped: bytes | None = None
+) -> HTTPResponse:
+    """Bytes made by the server: revalidated by their ETag unless immutable;
+    ``gzipped`` (the same, gzipped) is sent to a browser that accepts it."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"Cache-Control": IMMUTABLE if immutable else "no-cache", "ETag": etag}
+    if gzipped is not None:
+        headers["Vary"] = "Accept-Encoding"
+        accepted = {
+            p.split(";")[0].strip().lower() for p in request.headers.get("accept-encoding", "").split(",")
+        }
+        if "gzip" in accepted:
+            headers["Content-Encoding"] = "gzip"
+            body = gzipped
     if request.headers.get("if-none-match") == etag:
         return HTTPResponse(status=304, headers=headers)
     return HTTPResponse(body, headers=headers, content_type=mime)
@@ -126,7 +147,8 @@ def _stamped(request: Request, text: str, mime: str, immutable: bool = False) ->
 
 def add_routes(app: Sanic, web: WebRoot) -> None:
     """Register the HTTP routes on ``app`` (each answers GET and HEAD)."""
-    stamps = stamps_for(web)
+    bundle = bundle_for(web)
+    stamps = stamps_for(web, bundle)
 
     @app.after_server_start
     async def hash_the_files(app: Sanic, _: object = None) -> None:
@@ -148,6 +170,10 @@ def add_routes(app: Sanic, web: WebRoot) -> None:
     @app.route("/static/<relative:path>", methods=READ, name="static_file")
     async def static_file(request: Request, relative: str) -> HTTPResponse:
         name, immutable = stamps.split("/static/", relative)
+        if name == ZIP_NAME:
+            # Made from the files the app's stamp covers, so it is that stamp's.
+            data, gzipped = bundle.data(stamps.groups["/static/"].stamp())
+            return _bytes(request, data, "application/zip", immutable, gzipped)
         path = web.app_file(name)
         if path is not None and name == CONFIG:
             return _stamped(request, stamps.stamp_text(path.read_text()), "application/json", immutable)
