@@ -103,3 +103,24 @@ def test_assemble_precompresses_big_vendor_files(tmp_path: Path) -> None:
     tiny = dest / "vendor" / "pyodide" / "pyodide.mjs"
     assert WebRoot.gzipped(tiny) is None
     assert WebRoot.precompressed(tiny, "gzip, br") == (tiny, None, False)
+
+
+def test_every_file_the_page_names_is_served() -> None:
+    """The page's scripts, styles and preload hints name files that exist:
+    the modulepreloads name PyScript's hashed chunks (issue 13), which change
+    with every @pyscript/core release, and a stale name would cost a 404."""
+    import re
+
+    from flack.assets import locate
+
+    web = locate()
+    page = web.page()
+    assert page is not None
+    urls = re.findall(r'(?:href|src)="(/(?:vendor|static)/[^"]+)"', page.read_text())
+    assert len(urls) >= 8
+    for url in urls:
+        if url.startswith("/vendor/"):
+            package, _, name = url.removeprefix("/vendor/").partition("/")
+            assert web.vendor_file(package, name) is not None, url
+        else:
+            assert web.app_file(url.removeprefix("/static/")) is not None, url
