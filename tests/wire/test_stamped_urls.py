@@ -29,7 +29,8 @@ def page_urls(server_url: str) -> list[str]:
 
 
 def config_of(server_url: str) -> tuple[str, dict[str, object]]:
-    (url,) = [u for u in page_urls(server_url) if u.endswith("/pyscript.json")]
+    # Named twice: the script's config, and its preload hint.
+    (url,) = {u for u in page_urls(server_url) if u.endswith("/pyscript.json")}
     status, _, body = get(server_url + url)
     assert status == 200
     return url, json.loads(body)
