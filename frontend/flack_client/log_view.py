@@ -18,7 +18,7 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 
 from flack.protocol import File, Message
-from flack_client import wording
+from flack_client import richtext, wording
 from flack_client.checks import should_follow
 from flack_client.entries import (
     GapMarker,
@@ -67,6 +67,53 @@ def time_element(iso: str) -> Any:
     )
     node.title = date.toLocaleString(None, _FULL)
     return node
+
+
+# Inline runs (richtext.py) that become one element each.
+_RUN_TAGS = {"bold": "strong", "italic": "em", "code": "code"}
+# A link opens in a new tab and tells the other site nothing about Flack;
+# ``nofollow``: what people post is not the server's endorsement.
+LINK_REL = "noopener noreferrer nofollow"
+
+
+def rich_text(text: str) -> Any:
+    """A message's text as DOM nodes: paragraphs, quotes and code blocks of
+    formatted runs, read by ``richtext.parse``. Every piece of text goes in
+    as a text node; a link's address is always http(s) (richtext checks)."""
+    box = element("div", "message__text")
+    for block in richtext.parse(text):
+        if block.kind == "code":
+            pre = element("pre", "message__code")
+            pre.append(element("code", "", block.text))
+            box.append(pre)
+            continue
+        node = element("blockquote" if block.kind == "quote" else "p", f"message__{block.kind}")
+        _append_runs(node, block.inlines)
+        box.append(node)
+    return box
+
+
+def _append_runs(parent: Any, runs: tuple[richtext.Inline, ...]) -> None:
+    for run in runs:
+        if run.kind == "text":
+            parent.append(run.text)  # a string appended is a text node, never markup
+        elif run.kind == "link":
+            link = element("a", "message__link", run.text)
+            link.href = run.target
+            link.target = "_blank"
+            link.rel = LINK_REL
+            parent.append(link)
+        elif run.kind == "mention":
+            mention = element("span", "mention", run.text)
+            mention.dataset.mention = run.target
+            parent.append(mention)
+        else:
+            node = element(_RUN_TAGS[run.kind])
+            if run.children:
+                _append_runs(node, run.children)
+            else:
+                node.textContent = run.text
+            parent.append(node)
 
 
 def _file_node(file: File) -> Any:
@@ -120,7 +167,7 @@ def _message_node(message: Message, own: bool) -> Any:
     meta.append(time_element(message.time))
     article.append(meta)
     if message.text or message.file is None:
-        article.append(element("p", "message__text", message.text))
+        article.append(rich_text(message.text))
     if message.file is not None:
         article.append(_file_node(message.file))
     return article
@@ -137,7 +184,7 @@ def _outgoing_node(item: Outgoing, sender: str) -> Any:
     meta.append(element("span", "message__you", wording.YOU))
     meta.append(element("span", f"message__state message__state--{state}", item.state_text))
     article.append(meta)
-    article.append(element("p", "message__text", item.text))
+    article.append(rich_text(item.text))
     if item.failed:
         problem = element("div", "message__problem")
         problem.append(element("p", "message__reason", item.failure_text))
