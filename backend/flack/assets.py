@@ -95,7 +95,7 @@ class WebRoot:
         """What to send for ``path`` given the request's ``Accept-Encoding``:
         (file, its Content-Encoding or None, whether a compressed copy exists
         at all, so the answer depends on the header: ``Vary``)."""
-        offered = {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
+        offered = accepted_encodings(accept_encoding)
         any_copy = False
         for encoding, suffix in ENCODINGS:
             packed = path.with_name(path.name + suffix)
@@ -104,6 +104,11 @@ class WebRoot:
                 if encoding in offered:
                     return packed, encoding, True
         return path, None, any_copy
+
+
+def accepted_encodings(accept_encoding: str) -> set[str]:
+    """The content codings an ``Accept-Encoding`` header names, lower case."""
+    return {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
 
 
 def _inside(folder: Path, relative: str) -> Path | None:
