@@ -117,6 +117,8 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/boot.py")
     # The same against the release before issue 13, served in the same run.
     session.run("python", "bench/boot.py", "--against")
+    # And with repeat visits in a new tab of a running browser.
+    session.run("python", "bench/boot.py", "--against", "--same-browser")
     # The README run command in a fresh clone: cold, restarted, after a change.
     session.run("python", "bench/restart.py")
 
