@@ -16,8 +16,10 @@ import asyncio
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,6 +83,28 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 # --- one person in one browser context -------------------------------------------
 
 
+def _crash_report(page: Page) -> str:
+    """A crashed page: its URL, the time, and the machine's free memory and
+    Chromium process count then (Linux; best effort)."""
+    facts = [page.url, time.strftime("%H:%M:%S")]
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        facts += [line for line in meminfo if line.startswith(("MemAvailable", "Committed_AS"))]
+        facts.append(
+            f"chromium processes: {sum(1 for p in Path('/proc').glob('[0-9]*/comm') if _is_chromium(p))}"
+        )
+    except OSError:
+        pass
+    return "; ".join(facts)
+
+
+def _is_chromium(comm: Path) -> bool:
+    try:
+        return comm.read_text().strip().startswith("chrom")
+    except OSError:
+        return False
+
+
 @dataclass
 class Watch:
     """What a context did that a test must never see."""
@@ -88,6 +112,9 @@ class Watch:
     origin: str
     foreign_requests: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    # Chromium renderer crashes (twice in ~15 full runs, both while booting,
+    # cause unknown): what the machine looked like, for the next one.
+    crashes: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     _pages: set[int] = field(default_factory=set)
@@ -105,6 +132,7 @@ class Watch:
             return
         self._pages.add(id(page))
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("crash", lambda crashed: self.crashes.append(_crash_report(crashed)))
         page.on("websocket", lambda ws: self.check_url(ws.url))
 
         def on_dialog(dialog: Any) -> None:
@@ -123,6 +151,8 @@ class Watch:
             found.append(f"requests left {self.origin}: {self.foreign_requests}")
         if self.page_errors:
             found.append(f"uncaught page errors: {self.page_errors}")
+        if self.crashes:
+            found.append(f"pages crashed: {self.crashes}")
         if self.dialogs:
             found.append(f"JS dialogs opened: {self.dialogs}")
         return found
