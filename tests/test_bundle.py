@@ -105,19 +105,3 @@ def test_the_page_and_the_server_agree_on_the_zip() -> None:
     assert f'CLIENT_ZIP = "{bundle.ZIP_NAME}"' in main
     # On sys.path before the client's first import.
     assert main.index("sys.path.insert(0,") < main.index("from flack.protocol import")
-
-
-def test_the_build_compiles_exactly_the_zips_members() -> None:
-    spec = importlib.util.spec_from_file_location(
-        "precompile_stdlib", ROOT / "tools" / "precompile_stdlib.py"
-    )
-    assert spec and spec.loader
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    compiled = {name for name, _ in tool.client_sources(str(ROOT))}
-    zipped = {name for name, _ in client_members(SHARED_MODULES, ROOT / "frontend")}
-    assert compiled - zipped == {"flack_client/main.py"} and zipped <= compiled
-    from flack import assets
-
-    assert tool.BYTECODE == f"frontend/{assets.BYTECODE_CHECKOUT}"
-    assert tool.CLIENT_ZIP.endswith("/" + bundle.ZIP_NAME)

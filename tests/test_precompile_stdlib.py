@@ -107,6 +107,19 @@ def test_a_body_that_was_only_a_docstring_still_compiles() -> None:
     assert data is not None and data[:4] == importlib.util.MAGIC_NUMBER
 
 
+def test_the_build_compiles_exactly_the_client_zips_members() -> None:
+    """The client modules compiled at build time are the ones the server
+    zips (flack/bundle.py), where it looks for them, named as the page finds them."""
+    from flack import bundle
+    from flack.transport.http import SHARED_MODULES
+
+    compiled = {name for name, _ in precompile_stdlib.client_sources(str(ROOT))}
+    zipped = {name for name, _ in bundle.client_members(SHARED_MODULES, ROOT / "frontend")}
+    assert compiled - zipped == {"flack_client/main.py"} and zipped <= compiled
+    assert precompile_stdlib.BYTECODE == f"frontend/{assets.BYTECODE_CHECKOUT}"
+    assert precompile_stdlib.CLIENT_ZIP.endswith("/" + bundle.ZIP_NAME)
+
+
 needs_node = pytest.mark.skipif(
     shutil.which("node") is None or not (PYODIDE / "pyodide.mjs").is_file(),
     reason="needs Node.js and frontend/node_modules (npm ci)",
