@@ -218,9 +218,7 @@ def compare(
     }
     env = {"FLACK_LOG_LEVEL": "warning"}
     with (
-        server_process(
-            {**env, "PYTHONPATH": paths["before"] or os.environ.get("PYTHONPATH", "")}, prefix=prefix
-        ) as (before_url, _),
+        server_process({**env, "PYTHONPATH": paths["before"]}, prefix=prefix) as (before_url, _),
         server_process(
             {**env, "PYTHONPATH": paths["after"] or os.environ.get("PYTHONPATH", "")}, prefix=prefix
         ) as (after_url, _),
@@ -235,26 +233,21 @@ def compare(
         def repeat_visit(label: str) -> dict[str, Any]:
             # The same profile each time: a person coming back, to a browser
             # started again, or (--same-browser) in a new tab of one that runs.
-            if same_browser:
-                if label not in running:
-                    running[label] = pw.chromium.launch_persistent_context(
-                        f"{profiles}/{label}", executable_path=chromium, headless=True, args=ARGS
-                    )
-                page = running[label].new_page()
-                throttle(page, rtt_ms)
-                try:
-                    return visit(page, urls[label])
-                finally:
-                    page.close()
-            context = pw.chromium.launch_persistent_context(
-                f"{profiles}/{label}", executable_path=chromium, headless=True, args=ARGS
-            )
-            page = context.pages[0] if context.pages else context.new_page()
+            if label not in running:
+                running[label] = pw.chromium.launch_persistent_context(
+                    f"{profiles}/{label}", executable_path=chromium, headless=True, args=ARGS
+                )
+            context = running[label]
+            page = context.new_page() if same_browser or not context.pages else context.pages[0]
             throttle(page, rtt_ms)
             try:
                 return visit(page, urls[label])
             finally:
-                context.close()
+                if same_browser:
+                    page.close()
+                else:
+                    context.close()
+                    del running[label]
 
         for label in urls:
             repeat_visit(label)  # warms each profile once, not counted
