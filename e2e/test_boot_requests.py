@@ -27,6 +27,9 @@ def test_boot_loads_only_stamped_files_and_no_unused_plugin(person):
     someone.open()
     files = [url for url in asked if "/socket.io/" not in url and url.rstrip("/") != someone.url]
     assert len(files) > 10  # PyScript, Pyodide, the client
+    # Each file asked for once: the page's preload hints are the very
+    # requests PyScript and Pyodide make (same URL, mode and credentials).
+    assert len(files) == len(set(files)), sorted(u for u in files if files.count(u) > 1)
     # The client's modules come in one zip (flack/bundle.py), main.py beside it.
     client = [url for url in files if "/static/" in url and url.endswith((".py", ".zip"))]
     assert sorted(url.rsplit("/", 1)[1] for url in client) == ["client.zip", "main.py"], client
