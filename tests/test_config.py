@@ -17,7 +17,6 @@ def test_defaults() -> None:
     assert settings.name_idle_seconds == 86400
     assert (settings.max_file_mb, settings.files_total_mb, settings.files_dir) == (100, 2048, "")
     assert settings.batch_ms == 5
-    assert settings.leave_grace_seconds == 15
 
 
 def test_limits_per_person_and_address_default_to_the_cores() -> None:
@@ -65,7 +64,6 @@ def test_environment_then_flags() -> None:
         ({"FLACK_MAX_FILE_MB": "0"}, "FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive"),
         ({"FLACK_FILES_TOTAL_MB": "lots"}, "FLACK_FILES_TOTAL_MB='lots' is not a valid float"),
         ({"FLACK_BATCH_MS": "-1"}, "FLACK_BATCH_MS must be 0-1000"),
-        ({"FLACK_LEAVE_GRACE_SECONDS": "-1"}, "FLACK_LEAVE_GRACE_SECONDS must be 0-3600"),
         ({"FLACK_NOTICE_BURST": "0"}, "FLACK_NOTICE_BURST must be positive"),
         ({"FLACK_CHANNEL_IDLE_SECONDS": "-5"}, "FLACK_CHANNEL_IDLE_SECONDS must be positive"),
         ({"FLACK_PEOPLE_PER_ADDRESS": "many"}, "FLACK_PEOPLE_PER_ADDRESS='many' is not a valid int"),

@@ -44,6 +44,19 @@ from flack.protocol import (
     UploadStarted,
     UploadState,
 )
+from flack.protocol import (
+    Conversations,
+    Direct,
+    DirectOpened,
+    EditMessage,
+    MessageRef,
+    OpenDirect,
+    PeopleList,
+    Person,
+    PersonEvent,
+    React,
+    Reaction,
+)
 from flack.transport.sockets import ChatNamespace
 
 DOCS = Path(__file__).parents[1] / "docs" / "protocol.md"
@@ -52,14 +65,34 @@ PNG = File("f1", "cat – 😺.png", 3, "image/png", "/files/f1/cat%20.png", pre
 TEXT = Message(7, "général", "Zoë", 'says "hi" <b>\n', T, client_id="c-1")
 SHARED = Message(8, "général", "Zoë", "", T, file=PNG)
 GONE = SHARED.with_file_expired()
+ZOE, MAX = Person("0123456789abcdef", "Zoë"), Person("fedcba9876543210", "Max")
+DM = "@0123456789abcdef.fedcba9876543210"
+REPLY = Message(
+    9,
+    DM,
+    "Max",
+    "👍 agreed",
+    T,
+    sender_id=MAX.id,
+    parent=7,
+    reactions=(Reaction("🎉", (ZOE.id, MAX.id)), Reaction("❤️", (MAX.id,))),
+    edited=True,
+    revision=4,
+)
+PARENT = Message(7, DM, "Zoë", "hi", T, sender_id=ZOE.id, replies=3, revision=5)
+TOMBSTONE = Message(10, DM, "Zoë", "", T, sender_id=ZOE.id, deleted=True, revision=6)
 
 # Examples of every shape, edge cases included (None where a field may be null).
 SAMPLES: dict[type[Any], list[Shape]] = {
     Empty: [Empty()],
     ClaimName: [ClaimName("Zoë", "tok"), ClaimName("Zoë", None)],
     ChannelRequest: [ChannelRequest("général")],
-    JoinChannel: [JoinChannel("général", 12), JoinChannel("général", None), JoinChannel("x", 0)],
-    SendMessage: [SendMessage("général", "hello", "c-1"), SendMessage("général", "hi", None)],
+    JoinChannel: [JoinChannel("général", 12), JoinChannel("général", None), JoinChannel("x", 0), JoinChannel(DM, 3, 9)],
+    SendMessage: [
+        SendMessage("général", "hello", "c-1"),
+        SendMessage("général", "hi", None),
+        SendMessage(DM, "re", "c-2", parent=7),
+    ],
     StartUpload: [StartUpload("général", "a.png", 3, "image/png"), StartUpload("général", "a", 0, "")],
     Named: [Named("Zoë", "tok")],
     ChannelList: [ChannelList([Channel("a"), Channel("Béta")]), ChannelList([])],
@@ -67,8 +100,8 @@ SAMPLES: dict[type[Any], list[Shape]] = {
     Joined: [Joined(Channel("général"), [TEXT, SHARED, GONE], gap=True), Joined(Channel("x"), [], False)],
     Sent: [Sent(TEXT, duplicate=False), Sent(SHARED, duplicate=True)],
     UploadStarted: [UploadStarted(Upload("u1", "/uploads/u1", 10, 4, 2))],
-    MessageEvent: [MessageEvent(TEXT), MessageEvent(GONE)],
-    MessagesEvent: [MessagesEvent([TEXT, SHARED])],
+    MessageEvent: [MessageEvent(TEXT), MessageEvent(GONE), MessageEvent(REPLY), MessageEvent(TOMBSTONE)],
+    MessagesEvent: [MessagesEvent([TEXT, SHARED, PARENT, REPLY])],
     Notice: [
         Notice("général", NoticeKind.JOIN, "Zoë", T),
         Notice("général", NoticeKind.RENAME, "Zoë", T, old_name="Zoe"),
@@ -76,6 +109,14 @@ SAMPLES: dict[type[Any], list[Shape]] = {
     FileExpired: [FileExpired("général", 8)],
     ServerClosing: [ServerClosing("The server is restarting; reconnecting shortly.")],
     UploadState: [UploadState(5, 10, False, None), UploadState(10, 10, True, SHARED)],
+    PeopleList: [PeopleList([ZOE, MAX]), PeopleList([])],
+    PersonEvent: [PersonEvent(ZOE)],
+    Conversations: [Conversations([Channel("général")], [Direct(DM, [ZOE, MAX])]), Conversations([], [])],
+    OpenDirect: [OpenDirect([MAX.id]), OpenDirect([MAX.id, ZOE.id])],
+    DirectOpened: [DirectOpened(Direct(DM, [ZOE, MAX]))],
+    EditMessage: [EditMessage(DM, 9, "fixed")],
+    MessageRef: [MessageRef("général", 7)],
+    React: [React(DM, 9, "👍")],
 }
 
 
@@ -192,3 +233,72 @@ def test_the_docs_list_every_error_code() -> None:
     text = DOCS.read_text()
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", text.split("## Error codes", 1)[1], re.MULTILINE))
     assert documented == {str(code) for code in ErrorCode}
+
+
+# --- Team conversations: ids, labels, emoji ----------------------------------------
+
+
+def test_a_person_id_is_public_and_stable_and_hides_the_token() -> None:
+    pid = protocol.person_id("secret-token")
+    assert protocol.is_person_id(pid) and pid == protocol.person_id("secret-token")
+    assert pid != protocol.person_id("secret-tokeN") and "secret" not in pid
+    assert not protocol.is_person_id(pid.upper()) and not protocol.is_person_id(pid[:-1])
+
+
+def test_a_direct_label_is_its_members_sorted_and_is_its_own_key() -> None:
+    label = protocol.direct_label([MAX.id, ZOE.id, MAX.id])
+    assert label == DM == protocol.direct_label([ZOE.id, MAX.id])
+    assert protocol.direct_members(label) == [ZOE.id, MAX.id]
+    assert protocol.is_direct(label) and not protocol.is_direct("général")
+    assert Channel(label).key == label and Channel("Général").key == protocol.fold("général")
+    # No channel name can look like one: they start with a letter or digit.
+    with pytest.raises(ProtocolError):
+        protocol.clean_channel(label)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "@" + ZOE.id,  # one person is no conversation
+        "@" + MAX.id + "." + ZOE.id,  # not sorted
+        "@" + ZOE.id + "." + ZOE.id,
+        "@" + ".".join(f"{n:016x}" for n in range(9)),  # too many
+        "@" + ZOE.id + ".FEDCBA9876543210",
+        "général",
+    ],
+)
+def test_what_is_not_a_direct_label(label: str) -> None:
+    assert protocol.direct_members(label) is None
+
+
+@pytest.mark.parametrize("emoji", ["👍", "❤️", "👍🏽", "👩‍👩‍👧‍👦", "🇫🇷", "✅"])
+def test_emoji_that_are_reactions(emoji: str) -> None:
+    assert protocol.clean_emoji(emoji) == emoji
+
+
+@pytest.mark.parametrize("emoji", ["", "a", "ok", " ", "👍 ", "1", "👍\u202e", "<b>", "👍" * 9, None, 5])
+def test_what_is_not_a_reaction(emoji: object) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        protocol.clean_emoji(emoji)
+    assert refused.value.code == ErrorCode.EMOJI_INVALID
+
+
+def test_a_message_stored_before_team_conversations_reads_with_defaults() -> None:
+    old = {"id": 1, "channel": "c", "sender": "s", "text": "t", "time": T, "file": None, "client_id": None}
+    message = Message.from_wire(old)
+    assert (message.sender_id, message.parent, message.replies, message.reactions) == ("", None, 0, ())
+    assert not message.edited and not message.deleted and message.revision == 0
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"people": []},
+        {"people": ["zoe"]},
+        {"people": [ZOE.id] * 9},
+        {"people": ZOE.id},
+    ],
+)
+def test_open_direct_refuses_what_is_not_a_list_of_ids(obj: object) -> None:
+    with pytest.raises(ProtocolError):
+        OpenDirect.from_wire(obj)

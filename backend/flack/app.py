@@ -59,7 +59,6 @@ def create_app(settings: Settings) -> Sanic:
         backend,
         name_idle_seconds=settings.name_idle_seconds,
         limits=limits_of(settings),
-        leave_grace_seconds=settings.leave_grace_seconds,
     )
     store = app.ctx.store = DiskStore(storage.files_root, keep_files=storage.keeps_files)
     storage.adopt_files(store)  # a data folder's files come back with their messages

@@ -108,10 +108,6 @@ class Settings:
     # arrive within it reach each member in one frame (a quiet channel's go
     # out at once). 0 sends every message on its own. See transport/fanout.py.
     batch_ms: float = 5.0
-    # A closed connection's "left" notice waits this many seconds and is not
-    # sent at all if the person is back in the channel by then (a reload, a
-    # dropped connection). 0 announces at once.
-    leave_grace_seconds: float = 15.0
 
     @property
     def storage(self) -> Storage:
@@ -157,8 +153,6 @@ class Settings:
             raise ValueError(f"--data-dir (FLACK_DATA_DIR) and {other} exclude each other: choose one")
         if not 0 <= self.batch_ms <= 1000:
             raise ValueError("FLACK_BATCH_MS must be 0-1000")
-        if not 0 <= self.leave_grace_seconds <= 3600:
-            raise ValueError("FLACK_LEAVE_GRACE_SECONDS must be 0-3600")
         if self.max_file_mb <= 0 or self.files_total_mb <= 0:
             raise ValueError("FLACK_MAX_FILE_MB and FLACK_FILES_TOTAL_MB must be positive")
         for name in ("header_timeout", "body_timeout"):

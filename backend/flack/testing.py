@@ -40,7 +40,6 @@ GENEROUS_LIMITS: dict[str, str] = {
     "FLACK_UPLOAD_MB_PER_ADDRESS": "1000000",
     "FLACK_MAX_UPLOADS": "1000000",
     # "left" at once, as tests expect, unless a test is about the grace period.
-    "FLACK_LEAVE_GRACE_SECONDS": "0",
 }
 
 

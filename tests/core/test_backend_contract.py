@@ -12,7 +12,7 @@ from flack.backends.durable import DurableBackend
 from flack.backends.journal import JournalWriter
 from flack.backends.memory import MemoryBackend
 from flack.core.models import Channel, File
-from flack.protocol import fold
+from flack.protocol import direct_label, fold, person_id
 
 
 def durable(history_limit: int, folder: Path) -> StateBackend:
@@ -195,3 +195,95 @@ class TestBackendContract:
         assert await backend.get_identity("t2") is None
         assert await backend.holders_of("bob", 6.0) == []
         await backend.release("t2")  # releasing twice is harmless
+
+
+ADA, BOB, CY = (person_id(t) for t in ("tok-ada", "tok-bob", "tok-cy"))
+
+
+class TestConversationContract:
+    """Memberships, direct conversations, changes to kept messages, people by id."""
+
+    async def test_channel_members_come_and_go(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("General"))
+        assert await backend.add_member("general", ADA)
+        assert not await backend.add_member("general", ADA)  # once
+        assert await backend.add_member("general", BOB)
+        assert await backend.members("general") == sorted([ADA, BOB])
+        assert await backend.memberships(ADA) == [Channel("General")]
+        assert await backend.remove_member("general", BOB)
+        assert not await backend.remove_member("general", BOB)
+        assert not await backend.remove_member("nope", BOB)
+        assert await backend.memberships(BOB) == []
+        with pytest.raises(KeyError):
+            await backend.add_member("nope", ADA)
+
+    async def test_a_direct_conversation_is_its_members_and_no_channel(self, backend: StateBackend) -> None:
+        label = direct_label([BOB, ADA])
+        assert await backend.add_channel(Channel(label))
+        assert not await backend.add_channel(Channel(label))
+        assert await backend.list_channels() == []  # not a channel anyone can list
+        assert await backend.get_channel(label) == Channel(label)
+        assert await backend.members(label) == sorted([ADA, BOB])
+        assert await backend.memberships(ADA) == [Channel(label)]
+        assert await backend.memberships(CY) == []
+        assert not await backend.add_member(label, CY)  # its members are fixed
+        assert not await backend.remove_member(label, ADA)
+        message, _ = await backend.append_message(label, "Ada", "psst", "t", sender_id=ADA)
+        assert (message.channel, message.sender_id) == (label, ADA)
+
+    async def test_removing_a_channel_ends_its_memberships(self, backend: StateBackend) -> None:
+        empty = Channel("Empty")
+        await backend.add_channel(empty)
+        await backend.add_member(empty.key, ADA)
+        assert await backend.remove_channel(empty.key)
+        assert await backend.memberships(ADA) == []
+
+    async def test_changes_take_the_next_revision(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("General"))
+        first, _ = await backend.append_message("general", "Ada", "hello", "t", sender_id=ADA)
+        reply, _ = await backend.append_message("general", "Bob", "hi", "t", sender_id=BOB, parent=first.id)
+        assert reply.parent == first.id and first.revision == 0
+        counted = await backend.change_message("general", first.id, {"replies": 1})
+        assert counted is not None and (counted.replies, counted.revision) == (1, 1)
+        edited = await backend.change_message("general", reply.id, {"edit": "hi there"})
+        assert edited is not None and (edited.text, edited.edited, edited.revision) == ("hi there", True, 2)
+        liked = await backend.change_message("general", first.id, {"toggle": ["👍", BOB]})
+        liked = await backend.change_message("general", first.id, {"toggle": ["👍", ADA]})
+        assert liked is not None and [(r.emoji, r.people) for r in liked.reactions] == [("👍", (BOB, ADA))]
+        unliked = await backend.change_message("general", first.id, {"toggle": ["👍", BOB]})
+        assert unliked is not None and [(r.emoji, r.people) for r in unliked.reactions] == [("👍", (ADA,))]
+        gone = await backend.change_message("general", first.id, {"delete": True})
+        assert gone is not None and gone.deleted and (gone.text, gone.reactions, gone.replies) == ("", (), 0)
+        assert await backend.get_message("general", first.id) == gone
+        assert [m.revision for m in await backend.history("general")] == [6, 2]
+        assert await backend.change_message("general", 99, {"edit": "x"}) is None
+        assert await backend.get_message("nope", 1) is None
+
+    async def test_a_message_out_of_the_history_cannot_be_changed(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("General"))
+        for n in range(4):  # the history keeps 3
+            await backend.append_message("general", "Ada", f"m{n}", "t")
+        assert await backend.get_message("general", 1) is None
+        assert await backend.change_message("general", 1, {"edit": "x"}) is None
+        assert (await backend.get_message("general", 2)) is not None
+
+    async def test_a_recalled_send_is_the_message_as_it_is_now(self, backend: StateBackend) -> None:
+        await backend.add_channel(Channel("General"))
+        await backend.bind_name("tok-ada", "Ada", 0.0)
+        sent, _ = await backend.append_message(
+            "general", "Ada", "helo", "t", sent_by="tok-ada", client_id="c1"
+        )
+        edited = await backend.change_message("general", sent.id, {"edit": "hello"})
+        assert await backend.recall_sent("tok-ada", "c1") == edited
+
+    async def test_people_are_found_by_their_public_id(self, backend: StateBackend) -> None:
+        await backend.bind_name("tok-ada", "Ada", 0.0)
+        await backend.bind_name("tok-bob", "Bob", 0.0)
+        ada = await backend.person(ADA)
+        assert ada is not None and (ada.token, ada.name, ada.id) == ("tok-ada", "Ada", ADA)
+        assert await backend.person(CY) is None
+        assert sorted(i.name for i in await backend.list_identities()) == ["Ada", "Bob"]
+        await backend.bind_name("tok-ada", "Ada L", 1.0)  # a rename keeps the id
+        assert (await backend.person(ADA)).name == "Ada L"  # type: ignore[union-attr]
+        await backend.release("tok-ada")
+        assert await backend.person(ADA) is None

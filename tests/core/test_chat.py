@@ -25,7 +25,7 @@ UNLIMITED = Limits(
 )
 
 
-def make_chat(clock: Clock, leave_grace_seconds: float = 0.0) -> Chat:
+def make_chat(clock: Clock) -> Chat:
     tokens = (f"token-{n}" for n in itertools.count(1))
     return Chat(
         MemoryBackend(100),
@@ -33,7 +33,6 @@ def make_chat(clock: Clock, leave_grace_seconds: float = 0.0) -> Chat:
         clock=clock,
         token_factory=lambda: next(tokens),
         limits=UNLIMITED,
-        leave_grace_seconds=leave_grace_seconds,
     )
 
 
@@ -171,49 +170,63 @@ async def test_actions_need_a_name(chat: Chat) -> None:
         await chat.post("a", "general", "hi")
 
 
-async def test_join_returns_history_and_notices(chat: Chat) -> None:
+async def test_join_makes_a_member_announced_once(chat: Chat) -> None:
     await named(chat, "a", "Ada")
     await chat.create_channel("a", "one")
     await chat.create_channel("a", "two")
     first = await chat.join("a", "ONE")
-    assert first.channel.name == "one" and first.left is None
+    assert first.channel.name == "one"
     assert first.joined is not None and first.joined.kind == NoticeKind.JOIN
     await chat.post("a", "one", "hello")
-    second = await chat.join("a", "two")
-    assert second.left is not None and second.left.channel == "one"
-    again = await chat.join("a", "one")
+    second = await chat.join("a", "two")  # joining another channel leaves nothing
+    assert second.joined is not None
+    assert await chat.conversations_of("a") == {"one", "two"}
+    again = await chat.join("a", "one")  # already a member: no news
+    assert again.joined is None
     assert [m.text for m in await chat.history(again.channel)] == ["hello"]
-    same = await chat.join("a", "one")  # re-opening the open channel announces nothing
-    assert same.left is None and same.joined is None
 
 
 async def test_a_second_tab_of_the_same_person_announces_nothing(chat: Chat) -> None:
-    """Two connections with one token (two tabs): "Ada joined" once, when the
-    first opens the channel; "Ada left" once, when the last closes it."""
+    """Two connections with one token (two tabs) are one member: "Ada
+    joined" once; both tabs receive the channel."""
     token = await named(chat, "tab1", "Ada")
     await named(chat, "tab2", "Ada", token)
-    await named(chat, "other", "Bea")  # somebody else still gets notices
+    await named(chat, "other", "Bea")
     await chat.create_channel("tab1", "one")
-    await chat.create_channel("tab1", "two")
     assert (await chat.join("tab1", "one")).joined is not None
     assert (await chat.join("tab2", "one")).joined is None
     assert (await chat.join("other", "one")).joined is not None
-    moved = await chat.join("tab1", "two")  # tab2 is still in "one"
-    assert moved.left is None and moved.joined is not None
-    assert chat.leave("tab1") is not None  # nobody of Ada's left in "two"
-    assert await chat.disconnect("tab2") is not None  # now Ada has left "one"
-    assert await chat.disconnect("other") is not None
+    assert await chat.conversations_of("tab2") == {"one"}
 
 
-async def test_a_second_tab_closing_is_not_a_leave(chat: Chat) -> None:
+async def test_closing_a_connection_is_no_leave(chat: Chat) -> None:
+    """Membership outlives connections: a reload or a closed tab says
+    nothing, and the person is still a member when they come back."""
+    token = await named(chat, "tab1", "Ada")
+    await chat.create_channel("tab1", "one")
+    await chat.join("tab1", "one")
+    await chat.disconnect("tab1")
+    assert await chat.conversations_of("tab1") == frozenset()
+    await named(chat, "back", "Ada", token)
+    assert await chat.conversations_of("back") == {"one"}
+    assert (await chat.join("back", "one")).joined is None
+
+
+async def test_leaving_is_explicit_and_announced_once(chat: Chat) -> None:
     token = await named(chat, "tab1", "Ada")
     await named(chat, "tab2", "Ada", token)
     await chat.create_channel("tab1", "one")
     await chat.join("tab1", "one")
-    await chat.join("tab2", "one")
-    assert await chat.disconnect("tab1") is None
-    notice = await chat.disconnect("tab2")
-    assert notice is not None and (notice.kind, notice.name) == (NoticeKind.LEAVE, "Ada")
+    notice = await chat.leave("tab2", "One")  # any tab of the person
+    assert notice is not None and (notice.kind, notice.name, notice.channel) == (
+        NoticeKind.LEAVE,
+        "Ada",
+        "one",
+    )
+    assert await chat.leave("tab1", "one") is None  # not a member any more
+    assert await chat.conversations_of("tab1") == frozenset()
+    with pytest.raises(NotInChannel):
+        await chat.post("tab1", "one", "hi")
 
 
 async def test_a_tab_that_becomes_someone_else_no_longer_counts(chat: Chat) -> None:
@@ -221,62 +234,9 @@ async def test_a_tab_that_becomes_someone_else_no_longer_counts(chat: Chat) -> N
     await named(chat, "tab2", "Ada", token)
     await chat.create_channel("tab1", "one")
     await chat.join("tab1", "one")
-    await chat.join("tab2", "one")
     await chat.claim_name("tab2", "Cleo", None)  # a new identity in that tab
-    notice = chat.leave("tab1")
-    assert notice is not None and notice.name == "Ada"
-
-
-@pytest.fixture
-def graceful(clock: Clock) -> Chat:
-    return make_chat(clock, leave_grace_seconds=10)
-
-
-async def test_a_reload_within_the_grace_period_is_no_news(graceful: Chat, clock: Clock) -> None:
-    """Closing the page holds "left" for the grace period; the same person
-    back in the channel by then (a reload) means neither "left" nor "joined"."""
-    chat = graceful
-    token = await named(chat, "old", "Ada")
-    await chat.create_channel("old", "one")
-    await chat.join("old", "one")
-    assert await chat.disconnect("old") is None  # held
-    clock.now += 9
-    assert chat.due_departures() == []
-    await named(chat, "new", "Ada", token)
-    assert (await chat.join("new", "one")).joined is None  # back in time
-    clock.now += 5
-    assert chat.due_departures() == []  # and the held "left" is gone
-
-
-async def test_a_held_leave_is_said_once_the_grace_period_is_over(graceful: Chat, clock: Clock) -> None:
-    chat = graceful
-    await named(chat, "a", "Ada")
-    await chat.create_channel("a", "one")
-    await chat.create_channel("a", "two")
-    await chat.join("a", "one")
-    assert await chat.disconnect("a") is None
-    clock.now += 10
-    [notice] = chat.due_departures()
-    assert (notice.kind, notice.name, notice.channel) == (NoticeKind.LEAVE, "Ada", "one")
-    assert chat.due_departures() == []  # once
-    # Explicit moves are said at once, grace period or not.
-    await named(chat, "b", "Bea")
-    await chat.join("b", "one")
-    moved = await chat.join("b", "two")
-    assert moved.left is not None and moved.left.name == "Bea"
-
-
-async def test_coming_back_to_another_channel_still_says_left(graceful: Chat, clock: Clock) -> None:
-    chat = graceful
-    token = await named(chat, "old", "Ada")
-    await chat.create_channel("old", "one")
-    await chat.create_channel("old", "two")
-    await chat.join("old", "one")
-    await chat.disconnect("old")
-    await named(chat, "new", "Ada", token)
-    assert (await chat.join("new", "two")).joined is not None
-    clock.now += 10
-    assert [n.channel for n in chat.due_departures()] == ["one"]
+    assert await chat.conversations_of("tab2") == frozenset()
+    assert chat.sids_of(chat.session("tab1").person) == ["tab1"]
 
 
 async def test_join_unknown_channel(chat: Chat) -> None:
@@ -329,16 +289,16 @@ async def test_history_keeps_newest_100(chat: Chat) -> None:
     assert [m.id for m in history] == list(range(6, 106))
 
 
-async def test_disconnect_leaves_channel_and_frees_presence(chat: Chat, clock: Clock) -> None:
+async def test_disconnect_frees_the_connection_not_the_membership(chat: Chat, clock: Clock) -> None:
     token = await named(chat, "a", "Ada")
     await chat.create_channel("a", "general")
     await chat.join("a", "general")
-    notice = await chat.disconnect("a")
-    assert notice is not None and (notice.kind, notice.name) == (NoticeKind.LEAVE, "Ada")
+    await chat.disconnect("a")
     identity = await chat.backend.get_identity(token)
     assert identity is not None and identity.connections == 0
-    assert chat.sessions_in("general") == []
-    assert await chat.disconnect("a") is None
+    assert await chat.backend.members("general") == [identity.id]
+    assert chat.sids_of(identity.id) == []
+    await chat.disconnect("a")  # twice is harmless
 
 
 async def test_retried_send_with_client_id_is_stored_once(chat: Chat) -> None:
@@ -351,8 +311,7 @@ async def test_retried_send_with_client_id_is_stored_once(chat: Chat) -> None:
     assert again.message == first.message and first.message.client_id == "cid-1"
     other = await chat.post("a", "general", "hello", "cid-2")
     assert other.message.id == first.message.id + 1
-    channel = chat.session("a").channel
-    assert [m.text for m in await chat.history(channel)] == ["hello", "hello"]
+    assert [m.text for m in await chat.backend.history("general")] == ["hello", "hello"]
 
 
 async def test_retry_after_reconnect_is_recognised_by_identity(chat: Chat) -> None:
@@ -417,8 +376,8 @@ async def test_channels_without_messages_or_members_are_released_after_a_day(
     assert [c.name for c in await chat.list_channels()] == ["open", "talked", "uploading"]
     with pytest.raises(NoSuchChannel):
         await chat.join("a", "empty")
-    # Leaving is activity: a day from the last person leaving.
-    chat.leave("a")
+    # Leaving is activity: a day from the last member leaving.
+    await chat.leave("a", "open")
     clock.now += DAY - 1
     assert [c.name for c in await chat.release_idle_channels()] == ["uploading"]
     clock.now += 2
@@ -434,14 +393,10 @@ async def test_a_channel_from_before_a_restart_gets_a_full_day(chat: Chat, clock
     assert [c.name for c in await chat.release_idle_channels()] == ["restored"]
 
 
-async def test_a_connection_closing_is_activity_too(chat: Chat, clock: Clock) -> None:
+async def test_a_channel_with_members_is_kept_with_nobody_connected(chat: Chat, clock: Clock) -> None:
     await named(chat, "a", "Ada")
     await chat.create_channel("a", "general")
-    clock.now += DAY - 10
     await chat.join("a", "general")
-    clock.now += 5
     await chat.disconnect("a")
-    clock.now += DAY - 1
+    clock.now += 10 * DAY
     assert await chat.release_idle_channels() == []
-    clock.now += 2
-    assert len(await chat.release_idle_channels()) == 1

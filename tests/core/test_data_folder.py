@@ -23,6 +23,7 @@ from flack.core.models import Channel, File
 from flack.core.sharing import StoredFile
 from flack.files import DiskStore
 from flack.persist import load_state, save_state
+from flack.protocol import direct_label, person_id
 
 NOW = 1_000.0
 
@@ -48,8 +49,17 @@ def reloaded(path: Path, limit: int = 5) -> DurableBackend:
 
 # -- replay reproduces the state (the contract of the journal) -----------------------
 
-CHANNELS = ["general", "Random", "dev", "GENERAL"]  # the last one is refused (taken)
 TOKENS = ["t1", "t2", "t3"]
+PEOPLE = [person_id(token) for token in TOKENS]
+DIRECT = direct_label(PEOPLE[:2])
+CHANNELS = ["general", "Random", "dev", "GENERAL", DIRECT]  # "GENERAL" is refused (taken)
+CHANGES = [
+    {"edit": "new"},
+    {"toggle": ["👍", PEOPLE[0]]},
+    {"toggle": ["🎉", PEOPLE[1]]},
+    {"delete": True},
+    {"replies": 1},
+]
 NAMES = ["Ada", "Bob", "Cy", "ADA"]
 FILE = File("f1", "a.png", 3, "image/png", "/files/f1/a.png", preview=True)
 # Few distinct moments, so that reservations run out and people fall idle.
@@ -66,8 +76,15 @@ operations = st.one_of(
         st.booleans(),  # with a file
         st.sampled_from([None, *TOKENS]),
         st.sampled_from([None, "c1", "c2", "c3"]),
+        st.sampled_from(["", *PEOPLE]),
+        st.sampled_from([None, 1, 2]),
     ),
     st.tuples(st.just("expire_file"), st.sampled_from(CHANNELS), st.integers(1, 4)),
+    st.tuples(st.just("add_member"), st.sampled_from(CHANNELS), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("remove_member"), st.sampled_from(CHANNELS), st.sampled_from(PEOPLE)),
+    st.tuples(
+        st.just("change_message"), st.sampled_from(CHANNELS), st.integers(1, 4), st.sampled_from(CHANGES)
+    ),
     st.tuples(
         st.just("bind_name"),
         st.sampled_from(TOKENS),
@@ -121,13 +138,23 @@ def apply(
     elif name == "remove_channel":
         run_sync(backend.remove_channel(Channel(args[0]).key))
     elif name == "append_message":
-        key, sender, text, with_file, sent_by, client_id = args
-        if Channel(key).key in {c.key for c in run_sync(backend.list_channels())}:
+        key, sender, text, with_file, sent_by, client_id, *extra = args
+        sender_id, parent = extra or ("", None)
+        if run_sync(backend.get_channel(Channel(key).key)) is not None:
             info = FILE if with_file else None
             # As in the chat: only a person (a bound token) sends with a client_id.
             if sent_by is not None and run_sync(backend.get_identity(sent_by)) is None:
                 sent_by = None
-            run_sync(backend.append_message(Channel(key).key, sender, text, "t", info, sent_by, client_id))
+            run_sync(
+                backend.append_message(
+                    Channel(key).key, sender, text, "t", info, sent_by, client_id, sender_id, parent
+                )
+            )
+    elif name in ("add_member", "remove_member"):
+        if run_sync(backend.get_channel(Channel(args[0]).key)) is not None:
+            run_sync(getattr(backend, name)(Channel(args[0]).key, args[1]))
+    elif name == "change_message":
+        run_sync(backend.change_message(Channel(args[0]).key, args[1], args[2]))
     elif name == "expire_file":
         run_sync(backend.expire_file(Channel(args[0]).key, args[1]))
     else:
@@ -168,6 +195,16 @@ EVERY_CHANGE: list[tuple[Any, ...]] = [
     ("append_message", "general", "Ada", "hello", True, "t1", "c1"),
     ("append_message", "general", "Bob", "hi", False, "t2", "c2"),
     ("expire_file", "general", 1),
+    ("add_member", "general", PEOPLE[0]),
+    ("add_member", "general", PEOPLE[1]),
+    ("remove_member", "general", PEOPLE[1]),
+    ("add_channel", DIRECT),
+    ("append_message", DIRECT, "Ada", "psst", False, "t1", "c3", PEOPLE[0], None),
+    ("append_message", DIRECT, "Bob", "ok", False, "t2", "c4", PEOPLE[1], 1),
+    ("change_message", DIRECT, 1, {"replies": 1}),
+    ("change_message", DIRECT, 2, {"edit": "okay"}),
+    ("change_message", DIRECT, 1, {"toggle": ["👍", PEOPLE[1]]}),
+    ("change_message", "general", 2, {"delete": True}),
     ("add_connections", "t1", 1, 1.0),
     ("bind_name", "t1", "Cy", 2.5, 10.0),  # Ada stays reserved until 10
     ("add_connections", "t2", 1, 2.5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from flack.backends.memory import MemoryBackend
 from flack.core.models import Channel, File
 from flack.persist import load_state, save_state
+from flack.protocol import direct_label, person_id
 
 
 async def filled() -> MemoryBackend:
@@ -306,3 +308,56 @@ async def test_bidi_controls_in_stored_text_are_dropped(tmp_path: Path) -> None:
     restored = MemoryBackend(100)
     load_state(path, restored)
     assert [m.text for m in await restored.history("general")] == ["invoice_gnp.exe"]
+
+
+async def test_team_conversations_survive_a_restart(tmp_path: Path) -> None:
+    """Version 5: memberships, direct conversations, threads, reactions,
+    edits and deletions, and each conversation's revision counter."""
+    ada, bob = person_id("tok-ada"), person_id("tok-bob")
+    dm = direct_label([ada, bob])
+    backend = MemoryBackend(5)
+    await backend.bind_name("tok-ada", "Ada", now=1.0)
+    await backend.bind_name("tok-bob", "Bob", now=1.0)
+    await backend.add_channel(Channel("General"))
+    await backend.add_member("general", ada)
+    await backend.add_channel(Channel(dm))
+    first, _ = await backend.append_message(
+        dm, "Ada", "psst", "t", sent_by="tok-ada", client_id="c1", sender_id=ada
+    )
+    await backend.append_message(dm, "Bob", "ok", "t", sender_id=bob, parent=first.id)
+    await backend.change_message(dm, first.id, {"replies": 1})
+    await backend.change_message(dm, first.id, {"toggle": ["🎉", bob]})
+    await backend.change_message(dm, 2, {"edit": "okay"})
+    gone, _ = await backend.append_message(dm, "Ada", "oops", "t", sender_id=ada)
+    await backend.change_message(dm, gone.id, {"delete": True})
+    path = tmp_path / "state.json"
+    save_state(path, backend, now=5.0)
+    restored = MemoryBackend(5)
+    assert load_state(path, restored) is True
+    assert await restored.history(dm) == await backend.history(dm)
+    assert await restored.members("general") == [ada]
+    assert await restored.memberships(bob) == [Channel(dm)]
+    assert await restored.list_channels() == [Channel("General")]
+    assert (await restored.person(bob)).name == "Bob"  # type: ignore[union-attr]
+    assert await restored.recall_sent("tok-ada", "c1") == await backend.get_message(dm, first.id)
+    changed = await restored.change_message(dm, 2, {"edit": "okay!"})
+    assert changed is not None and changed.revision == 5  # the counter goes on
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"members": ["Ada"]}, "members[0]: expected a person id"),
+        ({"last_revision": -1}, "last_revision"),
+        ({"name": "@abc"}, "is not a direct conversation's label"),
+    ],
+)
+async def test_a_version_5_file_with_bad_team_fields_is_refused(
+    tmp_path: Path, change: dict[str, object], says: str
+) -> None:
+    entry = {"name": "general", "last_id": 0, "last_revision": 0, "members": [], "messages": [], **change}
+    data = {"version": 5, "generation": 0, "channels": [entry], "identities": [], "sent": []}
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=re.escape(says)):
+        load_state(path, MemoryBackend(3))

@@ -465,8 +465,8 @@ async def test_finish_posts_a_file_message_from_the_identity(sharing: Sharing, s
     assert message.file.preview is False
     assert store.path(message.file.id).read_bytes() == b"hello"
     assert message.file.id != "notes.txt" and len(message.file.id) >= 20  # server-made, unguessable
-    history = await sharing.chat.history(sharing.chat.session("a").channel)
-    assert history[-1] == message
+    history = await sharing.chat.backend.history("general")
+    assert history[-1] == message and message.sender_id == sharing.chat.session("a").person
 
 
 async def test_rename_during_upload_shows_the_new_name(sharing: Sharing) -> None:
@@ -493,7 +493,7 @@ async def test_storage_bound_evicts_oldest_first(sharing: Sharing, store: DiskSt
     assert third.expired[0].file is not None and third.expired[0].file.expired
     assert store.used == 2000
     assert first.message.file is not None and store.get(first.message.file.id) is None
-    history = await sharing.chat.history(sharing.chat.session("a").channel)
+    history = await sharing.chat.backend.history("general")
     assert [m.file.expired for m in history if m.file] == [True, False, False]
 
 

@@ -164,7 +164,7 @@ def inside() -> Iterator[InProcessServer]:
     """This module's in-process server, shared by the payload fuzz and the
     state machine. A short leave grace period, so held departures come due
     on the server's timer while the state machine keeps moving."""
-    with InProcessServer({"FLACK_LEAVE_GRACE_SECONDS": "0.05"}) as server:
+    with InProcessServer() as server:
         yield server
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from flack.core.models import Channel, File, Identity, Message
+from flack.core.models import Change, Channel, File, Identity, Message
 
 # How many sends of one identity are remembered by ``client_id`` (five times
 # what the browser's outbox can hold waiting), each identity its own: one
@@ -38,7 +38,9 @@ class StateBackend(ABC):
     @abstractmethod
     async def add_channel(self, channel: Channel) -> bool:
         """Store ``channel`` unless one it cannot coexist with exists (the
-        same ``fold`` key or the same ``skeleton``); True if stored."""
+        same ``fold`` key or the same ``skeleton``); True if stored. A
+        direct conversation is a channel named by its label
+        (``protocol.direct_label``): its members are the ids in it."""
 
     @abstractmethod
     async def get_channel(self, key: str) -> Channel | None:
@@ -46,7 +48,26 @@ class StateBackend(ABC):
 
     @abstractmethod
     async def list_channels(self) -> list[Channel]:
-        """Every channel, in no particular order."""
+        """Every channel, in no particular order (direct conversations are not channels)."""
+
+    # -- membership ----------------------------------------------------------
+
+    @abstractmethod
+    async def add_member(self, key: str, person: str) -> bool:
+        """Make ``person`` (an id) a member of the channel ``key``; True if
+        they were not one. The channel must exist."""
+
+    @abstractmethod
+    async def remove_member(self, key: str, person: str) -> bool:
+        """``person`` is no longer a member of channel ``key``; True if they were."""
+
+    @abstractmethod
+    async def members(self, key: str) -> list[str]:
+        """The person ids of a channel's members, or of a direct conversation's."""
+
+    @abstractmethod
+    async def memberships(self, person: str) -> list[Channel]:
+        """Every conversation ``person`` is in: channels joined, direct conversations."""
 
     @abstractmethod
     async def remove_channel(self, key: str) -> bool:
@@ -65,16 +86,20 @@ class StateBackend(ABC):
         file: File | None = None,
         sent_by: str | None = None,
         client_id: str | None = None,
+        sender_id: str = "",
+        parent: int | None = None,
     ) -> tuple[Message, Message | None]:
         """Store a message with the channel's next id; keep only the newest
-        ``history_limit``. Returns the stored message and the one that fell
-        out of the history, if any. The channel must exist. With ``client_id``
-        it is remembered for :meth:`recall_sent` under ``(sent_by, client_id)``."""
+        ``history_limit`` (replies in threads included). ``sender_id``: the
+        sender's person id; ``parent``: the message it replies to. Returns
+        the stored message and the one that fell out of the history, if any.
+        The channel must exist. With ``client_id`` it is remembered for
+        :meth:`recall_sent` under ``(sent_by, client_id)``."""
 
     @abstractmethod
     async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
-        """The message this identity token already sent with this client id,
-        if it is still remembered: each identity's latest ``SENT_REMEMBERED``
+        """The message this identity token already sent with this client id
+        (as it is now, if it is still kept), if it is still remembered: each identity's latest ``SENT_REMEMBERED``
         sends, whatever others send; forgotten with the identity."""
 
     @abstractmethod
@@ -86,11 +111,29 @@ class StateBackend(ABC):
     async def history(self, key: str) -> list[Message]:
         """The channel's kept messages, oldest first."""
 
+    @abstractmethod
+    async def get_message(self, key: str, message_id: int) -> Message | None:
+        """Kept message ``message_id`` of conversation ``key``, if it is kept."""
+
+    @abstractmethod
+    async def change_message(self, key: str, message_id: int, change: Change) -> Message | None:
+        """Apply ``change`` (``models.apply_change``) to a kept message with
+        the conversation's next revision; the changed message, or None if it
+        is not kept."""
+
     # -- names -----------------------------------------------------------------
 
     @abstractmethod
     async def get_identity(self, token: str) -> Identity | None:
         """The identity holding ``token``, if any."""
+
+    @abstractmethod
+    async def person(self, person: str) -> Identity | None:
+        """The identity whose public id (``Identity.id``) is ``person``, if any."""
+
+    @abstractmethod
+    async def list_identities(self) -> list[Identity]:
+        """Every identity (everyone with a name), in no particular order."""
 
     @abstractmethod
     async def holders_of(self, name: str, now: float) -> list[Identity]:

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 from flack.backends.journal import JournalWriter
 from flack.backends.memory import MemoryBackend
-from flack.core.models import Channel, File, Identity, Message
+from flack.core.models import Change, Channel, File, Identity, Message, apply_change
 from flack.core.sharing import StoredFile
-from flack.protocol import ProtocolError, skeleton
+from flack.protocol import ProtocolError, is_direct, is_person_id
 
 T = TypeVar("T")
 
@@ -67,10 +67,34 @@ class DurableBackend(MemoryBackend):
     # -- the mutating calls: check, journal, apply ---------------------------------
 
     async def add_channel(self, channel: Channel) -> bool:
-        if channel.key in self._channels or skeleton(channel.name) in self._channel_looks:
+        if not self._can_add(channel):
             return False
         self._log(["add_channel", channel.name])
         return await super().add_channel(channel)
+
+    async def add_member(self, key: str, person: str) -> bool:
+        state = self._channels.get(key)
+        if state is None:
+            raise KeyError(key)  # as the memory backend: the channel must exist
+        if person in state.members or is_direct(state.channel.name):
+            return False
+        self._log(["add_member", key, person])
+        return await super().add_member(key, person)
+
+    async def remove_member(self, key: str, person: str) -> bool:
+        state = self._channels.get(key)
+        if state is None or person not in state.members or is_direct(state.channel.name):
+            return False
+        self._log(["remove_member", key, person])
+        return await super().remove_member(key, person)
+
+    async def change_message(self, key: str, message_id: int, change: Change) -> Message | None:
+        state = self._channels.get(key)
+        if state is None or state.find(message_id) is None:
+            return None
+        apply_change(state.messages[state.find(message_id) or 0], change, 0)  # refuses a bad change first
+        self._log(["change_message", key, message_id, change])
+        return await super().change_message(key, message_id, change)
 
     async def remove_channel(self, key: str) -> bool:
         state = self._channels.get(key)
@@ -88,12 +112,19 @@ class DurableBackend(MemoryBackend):
         file: File | None = None,
         sent_by: str | None = None,
         client_id: str | None = None,
+        sender_id: str = "",
+        parent: int | None = None,
     ) -> tuple[Message, Message | None]:
         if key not in self._channels:
             raise KeyError(key)  # as the memory backend: the channel must exist
         wire_file = file.to_wire() if file is not None else None
-        self._log(["append_message", key, sender, text, time, wire_file, sent_by, client_id])
-        return await super().append_message(key, sender, text, time, file, sent_by, client_id)
+        record: list[Any] = ["append_message", key, sender, text, time, wire_file, sent_by, client_id]
+        if sender_id or parent is not None:  # older journals' records stay as they were
+            record += [sender_id, parent]
+        self._log(record)
+        return await super().append_message(
+            key, sender, text, time, file, sent_by, client_id, sender_id, parent
+        )
 
     async def expire_file(self, key: str, message_id: int) -> Message | None:
         state = self._channels.get(key)
@@ -150,6 +181,8 @@ def replay(backend: DurableBackend, record: list[Any]) -> None:
     if check is None:
         raise ValueError(f"unknown record {_short(op)}")
     kinds, call = check
+    if op == "append_message" and len(args) == len(kinds) + 2:  # with sender id and parent
+        kinds = (*kinds, _any_text, _maybe_whole)
     if len(args) != len(kinds) or not all(ok(arg) for ok, arg in zip(kinds, args, strict=True)):
         raise ValueError(f"a {op} record with arguments of the wrong kind")
     try:
@@ -158,6 +191,8 @@ def replay(backend: DurableBackend, record: list[Any]) -> None:
         raise ValueError(f"a {op} record for a channel that does not exist ({missing})") from None
     except ProtocolError as error:
         raise ValueError(f"a {op} record that cannot be read: {error.message}") from None
+    except (ValueError, TypeError):
+        raise ValueError(f"a {op} record that cannot be applied") from None
 
 
 def _short(value: object) -> str:
@@ -185,6 +220,18 @@ def _number(value: object) -> bool:
     return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
 
 
+def _maybe_whole(value: object) -> bool:
+    return value is None or (_whole(value) and value >= 0)  # type: ignore[operator]
+
+
+def _person(value: object) -> bool:
+    return is_person_id(value)
+
+
+def _change(value: object) -> bool:
+    return isinstance(value, dict) and len(value) == 1
+
+
 def _maybe_number(value: object) -> bool:
     return value is None or _number(value)
 
@@ -206,9 +253,11 @@ def _append(
     file: dict[str, Any] | None,
     sent_by: str | None,
     client_id: str | None,
+    sender_id: str = "",
+    parent: int | None = None,
 ) -> Coroutine[Any, Any, tuple[Message, Message | None]]:
     info = File.from_wire(file) if file is not None else None
-    return backend.append_message(key, sender, text, time, info, sent_by, client_id)
+    return backend.append_message(key, sender, text, time, info, sent_by, client_id, sender_id, parent)
 
 
 # Each record: its name -> the kinds of its arguments, and how to apply it.
@@ -220,6 +269,9 @@ _CALLS: dict[str, tuple[tuple[Callable[[object], bool], ...], Callable[..., Coro
         _append,
     ),
     "expire_file": ((_text, _whole), DurableBackend.expire_file),
+    "add_member": ((_text, _person), DurableBackend.add_member),
+    "remove_member": ((_text, _person), DurableBackend.remove_member),
+    "change_message": ((_text, _whole, _change), DurableBackend.change_message),
     "bind_name": ((_text, _text, _number, _maybe_number), DurableBackend.bind_name),
     "add_connections": ((_text, _whole, _number), DurableBackend.add_connections),
     "release": ((_text,), DurableBackend.release),

@@ -9,20 +9,33 @@ from typing import Any
 
 from flack.backends.base import RESERVED_MAX, SENT_REMEMBERED, StateBackend
 from flack.backends.snapshot import READABLE_VERSIONS, SNAPSHOT_VERSION, Restored, read_snapshot
-from flack.core.models import Channel, File, Identity, Message
-from flack.protocol import confusable, fold, skeleton
+from flack.core.models import Change, Channel, File, Identity, Message, apply_change
+from flack.protocol import confusable, direct_members, fold, is_direct, skeleton
 
 __all__ = ["READABLE_VERSIONS", "SENT_REMEMBERED", "SNAPSHOT_VERSION", "MemoryBackend"]
 
 
 class _ChannelState:
-    __slots__ = ("channel", "last_id", "messages")
+    __slots__ = ("channel", "last_id", "last_revision", "members", "messages")
 
     def __init__(self, channel: Channel, limit: int) -> None:
         self.channel = channel
         # deque(maxlen) drops the oldest message in O(1) when a new one arrives.
         self.messages: deque[Message] = deque(maxlen=limit)
         self.last_id = 0
+        self.last_revision = 0
+        # A direct conversation's members are fixed by its label.
+        self.members: set[str] = set(direct_members(channel.name) or ())
+
+    def find(self, message_id: int) -> int | None:
+        """The index of kept message ``message_id``: ids are consecutive, so
+        straight there (a scan only for a history read from an odd file)."""
+        if not self.messages:
+            return None
+        index = message_id - self.messages[0].id
+        if 0 <= index < len(self.messages) and self.messages[index].id == message_id:
+            return index
+        return next((n for n, m in enumerate(self.messages) if m.id == message_id), None)
 
 
 def _same(a: str, b: str) -> bool:
@@ -46,13 +59,24 @@ class MemoryBackend(StateBackend):
         self._by_look: dict[str, str] = {}
         # token -> (client_id -> message), oldest first, each bounded.
         self._sent: dict[str, OrderedDict[str, Message]] = {}
+        # person id -> token, and person id -> keys of their conversations.
+        self._people: dict[str, str] = {}
+        self._member_of: dict[str, set[str]] = {}
+
+    def _can_add(self, channel: Channel) -> bool:
+        if channel.key in self._channels:
+            return False
+        return is_direct(channel.name) or skeleton(channel.name) not in self._channel_looks
 
     async def add_channel(self, channel: Channel) -> bool:
-        look = skeleton(channel.name)
-        if channel.key in self._channels or look in self._channel_looks:
+        if not self._can_add(channel):
             return False
-        self._channels[channel.key] = _ChannelState(channel, self.history_limit)
-        self._channel_looks[look] = channel.key
+        state = self._channels[channel.key] = _ChannelState(channel, self.history_limit)
+        if is_direct(channel.name):
+            for person in state.members:
+                self._member_of.setdefault(person, set()).add(channel.key)
+        else:
+            self._channel_looks[skeleton(channel.name)] = channel.key
         return True
 
     async def get_channel(self, key: str) -> Channel | None:
@@ -60,15 +84,48 @@ class MemoryBackend(StateBackend):
         return state.channel if state else None
 
     async def list_channels(self) -> list[Channel]:
-        return [state.channel for state in self._channels.values()]
+        return [state.channel for state in self._channels.values() if not is_direct(state.channel.name)]
 
     async def remove_channel(self, key: str) -> bool:
         state = self._channels.get(key)
         if state is None or state.messages:
             return False
         del self._channels[key]
-        self._channel_looks.pop(skeleton(state.channel.name), None)
+        if not is_direct(state.channel.name):
+            self._channel_looks.pop(skeleton(state.channel.name), None)
+        for person in state.members:
+            self._leave(person, key)
         return True
+
+    def _leave(self, person: str, key: str) -> None:
+        keys = self._member_of.get(person)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._member_of[person]
+
+    async def add_member(self, key: str, person: str) -> bool:
+        state = self._channels[key]
+        if person in state.members or is_direct(state.channel.name):
+            return False
+        state.members.add(person)
+        self._member_of.setdefault(person, set()).add(key)
+        return True
+
+    async def remove_member(self, key: str, person: str) -> bool:
+        state = self._channels.get(key)
+        if state is None or person not in state.members or is_direct(state.channel.name):
+            return False
+        state.members.discard(person)
+        self._leave(person, key)
+        return True
+
+    async def members(self, key: str) -> list[str]:
+        state = self._channels.get(key)
+        return sorted(state.members) if state else []
+
+    async def memberships(self, person: str) -> list[Channel]:
+        return [self._channels[key].channel for key in self._member_of.get(person, ())]
 
     async def append_message(
         self,
@@ -79,10 +136,14 @@ class MemoryBackend(StateBackend):
         file: File | None = None,
         sent_by: str | None = None,
         client_id: str | None = None,
+        sender_id: str = "",
+        parent: int | None = None,
     ) -> tuple[Message, Message | None]:
         state = self._channels[key]
         state.last_id += 1
-        message = Message(state.last_id, state.channel.name, sender, text, time, file, client_id)
+        message = Message(
+            state.last_id, state.channel.name, sender, text, time, file, client_id, sender_id, parent
+        )
         if sent_by is not None and client_id is not None:
             sent = self._sent.setdefault(sent_by, OrderedDict())
             sent[client_id] = message
@@ -96,7 +157,11 @@ class MemoryBackend(StateBackend):
 
     async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
         sent = self._sent.get(sent_by)
-        return sent.get(client_id) if sent is not None else None
+        message = sent.get(client_id) if sent is not None else None
+        if message is None:
+            return None
+        # As it is now (edited, reacted to), while it is kept.
+        return await self.get_message(Channel(message.channel).key, message.id) or message
 
     async def expire_file(self, key: str, message_id: int) -> Message | None:
         state = self._channels.get(key)
@@ -113,10 +178,32 @@ class MemoryBackend(StateBackend):
         state = self._channels.get(key)
         return list(state.messages) if state else []
 
+    async def get_message(self, key: str, message_id: int) -> Message | None:
+        state = self._channels.get(key)
+        index = state.find(message_id) if state else None
+        return state.messages[index] if state is not None and index is not None else None
+
+    async def change_message(self, key: str, message_id: int, change: Change) -> Message | None:
+        state = self._channels.get(key)
+        index = state.find(message_id) if state else None
+        if state is None or index is None:
+            return None
+        changed = apply_change(state.messages[index], change, state.last_revision + 1)
+        state.last_revision += 1
+        state.messages[index] = changed
+        return changed
+
     async def get_identity(self, token: str) -> Identity | None:
         identity = self._identities.get(token)
         # Hand out copies: callers must not change stored state behind our back.
         return replace(identity) if identity else None
+
+    async def person(self, person: str) -> Identity | None:
+        token = self._people.get(person)
+        return await self.get_identity(token) if token is not None else None
+
+    async def list_identities(self) -> list[Identity]:
+        return [replace(identity) for identity in self._identities.values()]
 
     async def holders_of(self, name: str, now: float) -> list[Identity]:
         return [replace(self._identities[token]) for token in self._holders(name, now)]
@@ -149,6 +236,7 @@ class MemoryBackend(StateBackend):
             self._unindex(old)
         identity = Identity(token, name, connections, now, tuple(reserved[-RESERVED_MAX:]))
         self._identities[token] = identity
+        self._people[identity.id] = token
         self._index(identity)
         return replace(identity)
 
@@ -173,6 +261,7 @@ class MemoryBackend(StateBackend):
         identity = self._identities.pop(token, None)
         if identity is not None:
             self._unindex(identity)
+            self._people.pop(identity.id, None)
         self._sent.pop(token, None)
 
     async def expire_reservations(self, now: float) -> int:
@@ -203,7 +292,7 @@ class MemoryBackend(StateBackend):
         ``now`` are left out. Sends are remembered only for messages
         still kept (a retry of another could not be answered with it anyway).
         ``generation``: the first journal not contained in it (a data folder's)."""
-        kept = {(state.channel.key, m.id) for state in self._channels.values() for m in state.messages}
+        kept = {(key, m.id) for key, state in self._channels.items() for m in state.messages}
         return {
             "version": SNAPSHOT_VERSION,
             "generation": generation,
@@ -211,6 +300,9 @@ class MemoryBackend(StateBackend):
                 {
                     "name": state.channel.name,
                     "last_id": state.last_id,
+                    "last_revision": state.last_revision,
+                    # A direct conversation's members are in its name.
+                    "members": [] if is_direct(state.channel.name) else sorted(state.members),
                     "messages": [m.to_wire() for m in state.messages],
                 }
                 for state in self._channels.values()
@@ -233,7 +325,7 @@ class MemoryBackend(StateBackend):
                 for token, sent in self._sent.items()
                 if token in self._identities  # what restore keeps: a person's sends
                 for cid, m in sent.items()
-                if (fold(m.channel), m.id) in kept
+                if (Channel(m.channel).key, m.id) in kept
             ],
         }
 
@@ -258,17 +350,28 @@ class MemoryBackend(StateBackend):
         """
         restored = read_snapshot(data, files_kept=files_kept)
         channels: dict[str, _ChannelState] = {}
+        member_of: dict[str, set[str]] = {}
         for channel, last_id, messages in restored.channels:
             state = channels[channel.key] = _ChannelState(channel, self.history_limit)
             state.last_id = last_id
+            state.last_revision = restored.revisions.get(channel.key, 0)
+            state.members.update(restored.members.get(channel.key, ()))
             state.messages.extend(messages)
+            for person in state.members:
+                member_of.setdefault(person, set()).add(channel.key)
         sent: dict[str, OrderedDict[str, Message]] = {}
         for token, client_id, message in restored.sent:
             sent.setdefault(token, OrderedDict())[client_id] = message
         self._channels = channels
-        self._channel_looks = {skeleton(state.channel.name): key for key, state in channels.items()}
+        self._member_of = member_of
+        self._channel_looks = {
+            skeleton(state.channel.name): key
+            for key, state in channels.items()
+            if not is_direct(state.channel.name)
+        }
         self._identities = {identity.token: identity for identity in restored.identities}
         self._by_fold, self._by_look = {}, {}
+        self._people = {identity.id: identity.token for identity in self._identities.values()}
         for identity in self._identities.values():
             self._index(identity)
         self._sent = sent

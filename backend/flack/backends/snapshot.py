@@ -18,7 +18,7 @@ they are refused in every version.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flack.core.models import Channel, Identity, Message
@@ -29,8 +29,12 @@ from flack.protocol import (
     ProtocolError,
     clean_channel,
     clean_name,
+    conversation_key,
+    direct_members,
     drop_controls,
     fold,
+    is_direct,
+    is_person_id,
     skeleton,
 )
 
@@ -42,8 +46,12 @@ from flack.protocol import (
 # Version 3 adds each identity's reserved old names ("reserved": [[name, until], …]);
 # version 2 stores messages in their wire shape (``Message.to_wire``); version 1
 # stored files with a "kind" and no URL. All three are read.
-SNAPSHOT_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+# Version 5 adds team conversations: each channel's "members" (person ids) and
+# "last_revision" (its change counter), direct conversations as channels named
+# by their label ("@" and ids), and messages with the fields of threads,
+# reactions, edits and deletions (older messages read with none).
+SNAPSHOT_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 
 
 @dataclass
@@ -58,6 +66,9 @@ class Restored:
     sent: list[tuple[str, str, Message]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     generation: int = 0
+    # Version 5: channel key -> member person ids, and -> its last revision.
+    members: dict[str, list[str]] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
 
 
 def read_snapshot(data: object, *, files_kept: bool = False) -> Restored:
@@ -127,6 +138,14 @@ class _Reader:
         last_id = _count(obj, "last_id", where)
         raw_messages = _list(obj.get("messages"), f"{where}.messages")
         messages: list[Message] = []
+        members: list[str] = []
+        last_revision = 0
+        if self.version >= 5:
+            last_revision = _count(obj, "last_revision", where)
+            for n, member in enumerate(_list(obj.get("members"), f"{where}.members")):
+                if not is_person_id(member):
+                    raise ValueError(f"{where}.members[{n}]: expected a person id, got {_show(member)}")
+                members.append(member)
         for n, raw in enumerate(raw_messages):
             at = f"{where}.messages[{n}]"
             message = self._message(raw, name, at)
@@ -136,15 +155,26 @@ class _Reader:
                     f"{at}.id: {message.id} must be above the one before ({previous}) "
                     f"and at most last_id ({last_id})"
                 )
+            if message.revision > last_revision:
+                raise ValueError(f"{at}.revision: above the channel's last_revision ({last_revision})")
             messages.append(message)
-        problem = self._name_problem(name, clean_channel) or self._clash(name, self._channel_names, where)
-        if problem is not None:
-            self._refuse_or_note(problem, f"{where}.name", "the channel and its messages")
-            return
-        self._channel_names.append((name, where))
-        self.restored.channels.append((Channel(name), last_id, messages))
+        if self.version >= 5 and is_direct(name):
+            if direct_members(name) is None or members:
+                raise ValueError(f"{where}.name: {_show(name)} is not a direct conversation's label")
+            if any(c.name == name for c, _, _ in self.restored.channels):
+                raise ValueError(f"{where}.name: the same conversation as an earlier one")
+        else:
+            problem = self._name_problem(name, clean_channel) or self._clash(name, self._channel_names, where)
+            if problem is not None:
+                self._refuse_or_note(problem, f"{where}.name", "the channel and its messages")
+                return
+            self._channel_names.append((name, where))
+        channel = Channel(name)
+        self.restored.channels.append((channel, last_id, messages))
+        self.restored.members[channel.key] = members
+        self.restored.revisions[channel.key] = last_revision
         for message in messages:
-            self._kept[(fold(name), message.id)] = message
+            self._kept[(channel.key, message.id)] = message
 
     def _message(self, raw: object, channel: str, where: str) -> Message:
         obj = _object(raw, where)
@@ -161,15 +191,7 @@ class _Reader:
             raise ValueError(f"{where}.text: longer than {MESSAGE_MAX:,} characters")
         # Text keeps only what today's rules let a message carry. Shared
         # files survive only in a data folder (elsewhere their folder is emptied).
-        kept = Message(
-            message.id,
-            message.channel,
-            message.sender,
-            drop_controls(message.text),
-            message.time,
-            message.file,
-            message.client_id,
-        )
+        kept = replace(message, text=drop_controls(message.text))
         return kept if self.files_kept else kept.with_file_expired()
 
     def identity(self, item: object, where: str) -> None:
@@ -219,7 +241,7 @@ class _Reader:
             raise ValueError(f"{where}: the message id must be a whole number, 1 or more")
         # Sends of messages no longer kept, or of people left out, are simply
         # not remembered (a retry of one would be stored again).
-        kept = self._kept.get((fold(channel), message_id))
+        kept = self._kept.get((conversation_key(channel), message_id))
         if kept is not None and token in self._people:
             self.restored.sent.append((token, client_id, kept))
 

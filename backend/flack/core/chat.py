@@ -15,25 +15,41 @@ from datetime import UTC, datetime
 
 from flack.backends.base import StateBackend
 from flack.core.errors import (
+    CannotLeave,
     ChannelExists,
     NameTaken,
     NoSuchChannel,
+    NoSuchMessage,
+    NoSuchPerson,
     NotInChannel,
+    NotMember,
     NotNamed,
+    NotYours,
     TooManyChannels,
     TooManyConnections,
+    TooManyPeople,
+    TooManyReactions,
 )
 from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
-from flack.core.models import Channel, File, Identity, Message, Notice
+from flack.core.models import Change, Channel, File, Identity, Message, Notice
 from flack.protocol import (
+    DIRECT_MAX,
+    REACTIONS_MAX,
+    Direct,
     NoticeKind,
+    Person,
     channel_order,
     clean_channel,
+    clean_emoji,
     clean_message,
     clean_name,
     confusable,
+    direct_label,
+    direct_members,
     fold,
     history_gap,
+    is_direct,
+    person_id,
 )
 
 Clock = Callable[[], float]
@@ -52,30 +68,36 @@ def new_token() -> str:
 
 @dataclass(slots=True)
 class Session:
-    """One live connection: who it is and which channel it has open."""
+    """One live connection: who it is (once named) and where from."""
 
     sid: str
     token: str | None = None
     name: str | None = None
-    channel: Channel | None = None
     address: str = ""
+
+    @property
+    def person(self) -> str:
+        """The person's public id (empty until named)."""
+        return person_id(self.token) if self.token else ""
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimResult:
-    """A granted name, and the rename notices to deliver (if it was a rename)."""
+    """A granted name, the person it is, whether it is new or changed (then
+    everybody is told), and the rename notices to deliver."""
 
     name: str
     token: str
+    person: Person
+    changed: bool
     notices: list[Notice] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class JoinResult:
-    """An opened channel and the notices the move causes."""
+    """A conversation opened (a channel joined) and the notice it causes."""
 
     channel: Channel
-    left: Notice | None
     joined: Notice | None
 
 
@@ -89,14 +111,23 @@ class CatchUp:
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    """A stored message; ``duplicate`` if it had been stored before (a retry)."""
+    """A stored message; ``duplicate`` if it had been stored before (a retry).
+    ``parent``: the thread's first message, its reply count updated."""
 
     message: Message
     duplicate: bool
+    parent: Message | None = None
 
 
 class Chat:
-    """The chat's use cases, over a ``StateBackend``."""
+    """The chat's use cases, over a ``StateBackend``.
+
+    Membership, not viewing: a person joins a channel once and is a member
+    until they leave it, and is a member of their direct conversations.
+    Every connection of a member receives a conversation's traffic
+    (``conversations_of``); opening a conversation on screen is the client's
+    business and never news. Only membership changes are announced.
+    """
 
     def __init__(
         self,
@@ -106,31 +137,24 @@ class Chat:
         clock: Clock = time.time,
         token_factory: Callable[[], str] = new_token,
         limits: Limits | None = None,
-        leave_grace_seconds: float = 0.0,
     ) -> None:
         self.backend = backend
         self.name_idle_seconds = name_idle_seconds
-        # A closed connection's "left" waits this long, and is never said if
-        # the person is back in the channel by then (a page reload).
-        self.leave_grace_seconds = leave_grace_seconds
-        # (token, channel key) -> (leave notice, when it is due, the address
-        # it was said from).
-        self._departing: dict[tuple[str, str], tuple[Notice, float, str]] = {}
         self.limits = limits or Limits()
         self._per_address: dict[str, int] = {}
         # What people and addresses may still do (keyed by token and
         # address, so that reconnecting buys nothing).
         self.budgets = Budgets(self.limits, clock)
         # channel key -> when something last happened there (created,
-        # opened, left, posted to), for releasing unused channels.
+        # joined, left, posted to), for releasing unused channels.
         self._channel_seen: dict[str, float] = {}
         self._clock = clock
         self._new_token = token_factory
         self._sessions: dict[str, Session] = {}
-        # token -> the sessions holding it (a person's tabs), for notices.
-        self._by_token: dict[str, set[str]] = {}
-        # Called with each message that falls out of a channel's history
-        # (file sharing deletes the message's file then).
+        # person id -> the sessions of that person (their tabs and browsers).
+        self._by_person: dict[str, set[str]] = {}
+        # Called with each message that falls out of a channel's history, or
+        # is deleted (file sharing deletes the message's file then).
         self.on_dropped: Callable[[Message], None] | None = None
 
     # -- connections -------------------------------------------------------
@@ -152,27 +176,27 @@ class Chat:
         """The ids of every live connection."""
         return list(self._sessions)
 
-    def conversations_of(self, sid: str) -> frozenset[str]:
-        """The keys of the channels whose traffic connection ``sid`` receives
-        (empty once it is gone). The transport keeps the connection's
-        socket.io rooms equal to exactly this after every change, so what a
-        connection receives never depends on whether a notice was said."""
+    def sids_of(self, person: str) -> list[str]:
+        """The live connections of ``person`` (an id)."""
+        return list(self._by_person.get(person, ()))
+
+    async def conversations_of(self, sid: str) -> frozenset[str]:
+        """The keys of the conversations whose traffic connection ``sid``
+        receives: every one its person is a member of (empty until named,
+        and once gone). The transport keeps the connection's socket.io rooms
+        equal to exactly this after every change, so what a connection
+        receives never depends on whether a notice was said."""
         session = self._sessions.get(sid)
-        if session is None or session.channel is None:
+        if session is None or not session.token:
             return frozenset()
-        return frozenset((session.channel.key,))
+        return frozenset(c.key for c in await self.backend.memberships(session.person))
 
-    def sessions_in(self, channel_key: str) -> list[Session]:
-        """Live sessions with this channel open."""
-        return [s for s in self._sessions.values() if s.channel and s.channel.key == channel_key]
-
-    async def disconnect(self, sid: str) -> Notice | None:
-        """Forget a connection; returns the leave notice for its channel, if
-        any. With a leave grace period the notice is held instead (see
-        :meth:`due_departures`) and ``None`` is returned."""
+    async def disconnect(self, sid: str) -> None:
+        """Forget a connection. Closing a connection is not leaving anything:
+        the person stays a member of their conversations (no notice)."""
         session = self._sessions.pop(sid, None)
         if session is None:
-            return None
+            return
         self._untrack(session)
         left = self._per_address.get(session.address, 1) - 1
         if left > 0:
@@ -181,30 +205,15 @@ class Chat:
             self._per_address.pop(session.address, None)
         if session.token is not None:
             await self.backend.add_connections(session.token, -1, self._clock())
-        if session.channel is not None:
-            self._touch(session.channel.key)
-        notice = self._leave_notice(session)
-        if notice is None or self.leave_grace_seconds <= 0 or session.token is None:
-            if notice is not None:  # said now: paid for (it cannot be refused)
-                self.budgets.force(NOTICES, person=session.token, address=session.address)
-            return notice
-        assert session.channel is not None
-        due = self._clock() + self.leave_grace_seconds
-        self._departing[(session.token, session.channel.key)] = (notice, due, session.address)
-        return None
 
-    def due_departures(self) -> list[Notice]:
-        """The held leave notices whose grace period is over (each once):
-        those people did not come back to the channel in time. Each is paid
-        for from its person's notice budget when it is said."""
-        now = self._clock()
-        due = [key for key, (_, when, _) in self._departing.items() if when <= now]
-        said = []
-        for token, channel_key in due:
-            notice, _, address = self._departing.pop((token, channel_key))
-            self.budgets.force(NOTICES, person=token, address=address)
-            said.append(notice)
-        return said
+    def _untrack(self, session: Session) -> None:
+        if not session.token:
+            return
+        tabs = self._by_person.get(session.person)
+        if tabs is not None:
+            tabs.discard(session.sid)
+            if not tabs:
+                del self._by_person[session.person]
 
     # -- names -----------------------------------------------------------------
 
@@ -213,7 +222,8 @@ class Chat:
 
         A known token keeps or renames its identity; an unknown or missing one
         gets a new identity. A name held by someone else is refused, unless its
-        holder has been idle longer than ``name_idle_seconds``.
+        holder has been idle longer than ``name_idle_seconds``. A rename is
+        announced in every channel the person is a member of.
         """
         await self._pay_for_claim(sid, raw_name, token)
         session = self._sessions[sid]
@@ -240,18 +250,20 @@ class Chat:
             await self.backend.add_connections(token, 1, now)
             self._untrack(session)
             session.token = token
-            self._by_token.setdefault(token, set()).add(sid)
+            self._by_person.setdefault(session.person, set()).add(sid)
         old_name = identity.name if identity is not None and identity.name != name else None
-        notices: list[Notice] = []
         for other in self._sessions.values():
             if other.token == token:
                 other.name = name
-                if old_name is not None and other.channel is not None:
-                    notice = Notice(other.channel.name, NoticeKind.RENAME, name, iso_utc(now), old_name)
-                    if notice.channel not in {n.channel for n in notices}:
-                        notices.append(notice)
         session.name = name
-        return ClaimResult(name, token, notices)
+        notices: list[Notice] = []
+        if old_name is not None:
+            for channel in await self.backend.memberships(session.person):
+                if not is_direct(channel.name):
+                    notices.append(Notice(channel.name, NoticeKind.RENAME, name, iso_utc(now), old_name))
+        return ClaimResult(
+            name, token, Person(session.person, name), identity is None or old_name is not None, notices
+        )
 
     async def _pay_for_claim(self, sid: str, raw_name: str, token: str | None) -> None:
         """Before a claim changes anything: a new identity is paid for from
@@ -303,6 +315,10 @@ class Chat:
             raise NotNamed("Choose a display name first.")
         return session
 
+    async def people(self) -> list[Person]:
+        """Everyone with a name."""
+        return [Person(i.id, i.name) for i in await self.backend.list_identities()]
+
     # -- channels ----------------------------------------------------------------
 
     async def create_channel(self, sid: str, raw_name: str) -> Channel:
@@ -322,19 +338,20 @@ class Chat:
         return channel
 
     async def release_idle_channels(self, keep: Collection[str] = ()) -> list[Channel]:
-        """Release every channel that has no messages, that no connection
-        has open, and where nothing happened for ``channel_idle_seconds``
-        (until administrators exist, nobody else can remove one). ``keep``:
-        keys of channels in use elsewhere (files being uploaded there).
-        Nobody is told; the channel is gone from ``list_channels``. A channel
-        never seen since this server started counts as seen now."""
+        """Release every channel that has no messages and no members, where
+        nothing happened for ``channel_idle_seconds`` (until administrators
+        exist, nobody else can remove one). ``keep``: keys of channels in use
+        elsewhere (files being uploaded there). Nobody is told; the channel is
+        gone from ``list_channels``. A channel never seen since this server
+        started counts as seen now."""
         now = self._clock()
-        open_here = {s.channel.key for s in self._sessions.values() if s.channel is not None}
         released = []
         for channel in await self.backend.list_channels():
             key = channel.key
             seen = self._channel_seen.setdefault(key, now)
-            if key in open_here or key in keep or now - seen < self.limits.channel_idle_seconds:
+            if key in keep or now - seen < self.limits.channel_idle_seconds:
+                continue
+            if await self.backend.members(key):
                 continue
             if await self.backend.remove_channel(key):
                 del self._channel_seen[key]
@@ -356,97 +373,135 @@ class Chat:
             raise NoSuchChannel(f"There is no channel named {name!r}.")
         return channel
 
-    async def join(self, sid: str, raw_name: str) -> JoinResult:
-        """Open a channel, leaving the open one.
+    async def conversation(self, sid: str, label: str) -> Channel:
+        """The conversation ``label`` names, which this connection's person
+        must be in: a channel they joined (``NotInChannel``), or a direct
+        conversation of theirs (``NotMember``, whether it exists or not)."""
+        session = self.named(sid)
+        if is_direct(label):
+            members = direct_members(label)
+            found = await self.backend.get_channel(label) if members and session.person in members else None
+            if found is None:
+                raise NotMember("You are not in that conversation.")
+            return found
+        channel = await self.channel(label)
+        if session.person not in await self.backend.members(channel.key):
+            raise NotInChannel(f"Join #{channel.name} before posting to it.")
+        return channel
 
-        The history is a separate call (:meth:`history`) so the transport can
+    async def join(self, sid: str, label: str) -> JoinResult:
+        """Join a channel (a member from now on; announced only if new), or
+        open a direct conversation one is in (nothing to announce).
+
+        The history is a separate call (:meth:`catch_up`) so the transport can
         start live delivery *before* reading it: a message posted in between
         then arrives twice (clients drop repeats by id) instead of never.
         """
         session = self.named(sid)
-        channel = await self.channel(raw_name)
-        left = joined = None
-        if session.channel is None or session.channel.key != channel.key:
-            left = self._leave_notice(session)
-            # Back before their "left" was said (a reload), or already here
-            # in another tab: no news.
-            back_key = (session.token or "", channel.key)
-            announce = back_key not in self._departing and not self._also_there(session, channel)
-            # Notices are paid for: a join that announces one may be refused
-            # (before anything changes); a move that only says "left" is not.
-            if announce:
-                self.budgets.take(NOTICES, person=session.token, address=session.address)
-            elif left is not None:
-                self.budgets.force(NOTICES, person=session.token, address=session.address)
-            if session.channel is not None:
-                self._touch(session.channel.key)
-            session.channel = channel
-            self._touch(channel.key)
-            self._departing.pop(back_key, None)
-            if announce:
-                joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
-        return JoinResult(channel, left, joined)
+        if is_direct(label):
+            return JoinResult(await self.conversation(sid, label), None)
+        channel = await self.channel(label)
+        if session.person in await self.backend.members(channel.key):
+            return JoinResult(channel, None)
+        # Notices are paid for: a join that announces one may be refused
+        # (before anything changes).
+        self.budgets.take(NOTICES, person=session.token, address=session.address)
+        await self.backend.add_member(channel.key, session.person)
+        self._touch(channel.key)
+        joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
+        return JoinResult(channel, joined)
+
+    async def leave(self, sid: str, label: str) -> Notice | None:
+        """Stop being a member of a channel; the leave notice if one was."""
+        session = self.named(sid)
+        if is_direct(label):
+            raise CannotLeave("A direct conversation cannot be left.")
+        channel = await self.channel(label)
+        if not await self.backend.remove_member(channel.key, session.person):
+            return None
+        # Leaving is never refused, but it is paid for.
+        self.budgets.force(NOTICES, person=session.token, address=session.address)
+        self._touch(channel.key)
+        return Notice(channel.name, NoticeKind.LEAVE, session.name or "", iso_utc(self._clock()))
+
+    async def members(self, channel: Channel) -> list[str]:
+        """The person ids of a conversation's members."""
+        return await self.backend.members(channel.key)
+
+    async def conversations(self, sid: str) -> tuple[list[Channel], list[Direct]]:
+        """The channels this connection's person is in (list order) and their
+        direct conversations (with their members' current names)."""
+        session = self.named(sid)
+        channels, directs = [], []
+        names = {p.id: p for p in await self.people()}
+        for conversation in await self.backend.memberships(session.person):
+            if is_direct(conversation.name):
+                ids = direct_members(conversation.name) or []
+                directs.append(Direct(conversation.name, [names[i] for i in ids if i in names]))
+            else:
+                channels.append(conversation)
+        channels.sort(key=lambda c: channel_order(c.name))
+        directs.sort(key=lambda d: d.id)
+        return channels, directs
+
+    async def open_direct(self, sid: str, people: list[str]) -> tuple[Direct, bool]:
+        """The direct conversation of this person and ``people`` (ids),
+        created if new (``True`` then). Everyone in it must have a name."""
+        session = self.named(sid)
+        ids = sorted({session.person, *people})
+        if len(ids) > DIRECT_MAX:
+            raise TooManyPeople(f"A direct conversation can have at most {DIRECT_MAX} people.")
+        if len(ids) < 2:
+            raise NoSuchPerson("Choose someone else to talk to.")
+        members = []
+        for person in ids:
+            identity = await self.backend.person(person)
+            if identity is None:
+                raise NoSuchPerson("There is nobody with that id here.")
+            members.append(Person(identity.id, identity.name))
+        label = direct_label(ids)
+        created = False
+        if await self.backend.get_channel(label) is None:
+            # A new conversation costs what a new channel costs.
+            self.budgets.take(CHANNELS, person=session.token, address=session.address)
+            created = await self.backend.add_channel(Channel(label))
+        return Direct(label, members), created
 
     async def history(self, channel: Channel) -> list[Message]:
         """The channel's kept messages, oldest first (at most the history limit)."""
         return await self.backend.history(channel.key)
 
-    async def catch_up(self, channel: Channel, since: int | None) -> CatchUp:
-        """What a client that last saw message ``since`` has missed.
+    async def catch_up(self, channel: Channel, since: int | None, revision: int | None = None) -> CatchUp:
+        """What a client that last saw message ``since`` (and change
+        ``revision``) has missed.
 
-        Exactly the newer messages, in order; if some of them already left
-        the history (or the channel's ids started over: a ``--memory``
-        server restarted), the whole kept history with ``gap`` set.
+        Exactly the newer messages, in order, and the older ones changed
+        since (edited, reacted to, replied to, deleted); if some newer ones
+        already left the history (or the channel's ids started over: a
+        ``--memory`` server restarted), the whole kept history with ``gap`` set.
         """
         kept = await self.backend.history(channel.key)
         first, last = (kept[0].id, kept[-1].id) if kept else (None, None)
         if not history_gap(since, first, last):
-            return CatchUp([m for m in kept if since is None or m.id > since], gap=False)
+            changed = revision or 0
+            return CatchUp(
+                [m for m in kept if since is None or m.id > since or m.revision > changed], gap=False
+            )
         # Some are gone (or the ids started over): all that is kept is new.
         return CatchUp(kept, gap=True)
 
-    def leave(self, sid: str) -> Notice | None:
-        """Close the open channel; returns the leave notice, if one was open."""
-        session = self._sessions[sid]
-        notice = self._leave_notice(session)
-        if notice is not None:  # leaving is never refused, but it is paid for
-            self.budgets.force(NOTICES, person=session.token, address=session.address)
-        if session.channel is not None:
-            self._touch(session.channel.key)
-        session.channel = None
-        return notice
-
-    def _leave_notice(self, session: Session) -> Notice | None:
-        if session.channel is None or session.name is None or self._also_there(session, session.channel):
-            return None
-        return Notice(session.channel.name, NoticeKind.LEAVE, session.name, iso_utc(self._clock()))
-
-    def _also_there(self, session: Session, channel: Channel) -> bool:
-        """Whether another connection of the same person (a second tab) has
-        ``channel`` open: then this one joining or leaving it is no news, and
-        "left" would be untrue."""
-        if session.token is None:
-            return False
-        for sid in self._by_token.get(session.token, ()):
-            other = self._sessions.get(sid)
-            if other is not None and other is not session and other.channel is not None:
-                if other.channel.key == channel.key:
-                    return True
-        return False
-
-    def _untrack(self, session: Session) -> None:
-        if session.token is None:
-            return
-        tabs = self._by_token.get(session.token)
-        if tabs is not None:
-            tabs.discard(session.sid)
-            if not tabs:
-                del self._by_token[session.token]
-
     # -- messages --------------------------------------------------------------
 
-    async def post(self, sid: str, raw_channel: str, raw_text: str, client_id: str | None = None) -> Posted:
-        """Store a message from this connection's identity in its open channel.
+    async def post(
+        self,
+        sid: str,
+        raw_channel: str,
+        raw_text: str,
+        client_id: str | None = None,
+        parent: int | None = None,
+    ) -> Posted:
+        """Store a message from this connection's person in a conversation
+        they are in; with ``parent``, a reply in that message's thread.
 
         A retry (same identity, same ``client_id``) stores nothing and returns
         the first one with ``duplicate`` set: each message appears once.
@@ -458,12 +513,19 @@ class Chat:
                 return Posted(earlier, duplicate=True)
         text = clean_message(raw_text)
         self.budgets.take(MESSAGES, person=session.token, address=session.address)
-        channel = await self.channel(raw_channel)
-        if session.channel is None or session.channel.key != channel.key:
-            raise NotInChannel(f"Open #{channel.name} before posting to it.")
+        channel = await self.conversation(sid, raw_channel)
+        if parent is not None:
+            first = await self.backend.get_message(channel.key, parent)
+            if first is None or first.deleted or first.parent is not None:
+                raise NoSuchMessage("That message is not there any more, so it cannot be replied to.")
         assert session.name is not None
-        message = await self.append(channel, session.name, text, sent_by=session.token, client_id=client_id)
-        return Posted(message, duplicate=False)
+        message = await self.append(
+            channel, session.name, text, sent_by=session.token, client_id=client_id, parent=parent
+        )
+        counted = None
+        if parent is not None:
+            counted = await self.backend.change_message(channel.key, parent, {"replies": 1})
+        return Posted(message, duplicate=False, parent=counted)
 
     async def append(
         self,
@@ -474,12 +536,81 @@ class Chat:
         *,
         sent_by: str | None = None,
         client_id: str | None = None,
+        parent: int | None = None,
     ) -> Message:
         """Store a message as given (callers decide sender and checks)."""
+        sender_id = person_id(sent_by) if sent_by else ""
         message, dropped = await self.backend.append_message(
-            channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id
+            channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id, sender_id, parent
         )
         self._touch(channel.key)
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)
         return message
+
+    async def _own(self, sid: str, label: str, message_id: int) -> tuple[Channel, Message]:
+        """A kept, undeleted message of this person's, in a conversation they are in."""
+        session = self.named(sid)
+        channel, message = await self._visible(sid, label, message_id)
+        if message.sender_id != session.person:
+            raise NotYours("You can only change your own messages.")
+        return channel, message
+
+    async def _visible(self, sid: str, label: str, message_id: int) -> tuple[Channel, Message]:
+        """A kept, undeleted message of a conversation this person is in.
+        Whoever is not in it hears ``not_member`` / ``not_in_channel``,
+        whether the message exists or not."""
+        channel = await self.conversation(sid, label)
+        message = await self.backend.get_message(channel.key, message_id)
+        if message is None or message.deleted:
+            raise NoSuchMessage("That message is not there any more.")
+        return channel, message
+
+    async def edit(self, sid: str, label: str, message_id: int, raw_text: str) -> Message:
+        """New text for one's own message (not a shared file): marked edited."""
+        session = self.named(sid)
+        text = clean_message(raw_text)
+        channel, message = await self._own(sid, label, message_id)
+        if message.file is not None:
+            raise NoSuchMessage("A shared file cannot be edited; delete it instead.")
+        self.budgets.take(MESSAGES, person=session.token, address=session.address)
+        return await self._change(channel, message_id, {"edit": text})
+
+    async def delete(self, sid: str, label: str, message_id: int) -> list[Message]:
+        """Delete one's own message, and its thread's replies: what changed,
+        the message first. Their files' bytes go too (``on_dropped``)."""
+        session = self.named(sid)
+        channel, message = await self._own(sid, label, message_id)
+        self.budgets.force(MESSAGES, person=session.token, address=session.address)
+        doomed = [message]
+        if message.parent is None and message.replies:
+            doomed += [
+                m for m in await self.backend.history(channel.key) if m.parent == message_id and not m.deleted
+            ]
+        changed = [await self._change(channel, m.id, {"delete": True}) for m in doomed]
+        if message.parent is not None:
+            parent = await self.backend.change_message(channel.key, message.parent, {"replies": -1})
+            if parent is not None:
+                changed.append(parent)
+        if self.on_dropped is not None:
+            for gone in doomed:
+                if gone.file is not None:
+                    self.on_dropped(gone)
+        return changed
+
+    async def react(self, sid: str, label: str, message_id: int, raw_emoji: str) -> Message:
+        """Toggle this person's reaction ``emoji`` on a message they can see."""
+        session = self.named(sid)
+        emoji = clean_emoji(raw_emoji)
+        channel, message = await self._visible(sid, label, message_id)
+        if message.reaction(emoji) is None and len(message.reactions) >= REACTIONS_MAX:
+            raise TooManyReactions(f"A message can have at most {REACTIONS_MAX} different reactions.")
+        self.budgets.take(MESSAGES, person=session.token, address=session.address)
+        return await self._change(channel, message_id, {"toggle": [emoji, session.person]})
+
+    async def _change(self, channel: Channel, message_id: int, change: Change) -> Message:
+        changed = await self.backend.change_message(channel.key, message_id, change)
+        if changed is None:  # it left the history in between
+            raise NoSuchMessage("That message is not there any more.")
+        self._touch(channel.key)
+        return changed

@@ -61,3 +61,46 @@ class TooManyUploads(FlackError):
     """Too many unfinished uploads (of a person, an address or the server)."""
 
     code = ErrorCode.TOO_MANY_UPLOADS
+
+
+class NotMember(FlackError):
+    """The person is not in that conversation (or it does not exist: a
+    non-member is told nothing about it)."""
+
+    code = ErrorCode.NOT_MEMBER
+
+
+class NotYours(FlackError):
+    """Only a message's sender may edit or delete it."""
+
+    code = ErrorCode.NOT_YOURS
+
+
+class NoSuchMessage(FlackError):
+    """The message is not kept (or not one that can be used this way)."""
+
+    code = ErrorCode.NO_SUCH_MESSAGE
+
+
+class NoSuchPerson(FlackError):
+    """Nobody has that person id."""
+
+    code = ErrorCode.NO_SUCH_PERSON
+
+
+class TooManyPeople(FlackError):
+    """A direct conversation of more people than allowed."""
+
+    code = ErrorCode.TOO_MANY_PEOPLE
+
+
+class TooManyReactions(FlackError):
+    """A message with as many different reactions as allowed."""
+
+    code = ErrorCode.TOO_MANY_REACTIONS
+
+
+class CannotLeave(FlackError):
+    """Direct conversations cannot be left."""
+
+    code = ErrorCode.CANNOT_LEAVE

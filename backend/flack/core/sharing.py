@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flack.core.chat import Chat, Clock
-from flack.core.errors import FlackError, NotInChannel, TooManyUploads
+from flack.core.errors import FlackError, TooManyUploads
 from flack.core.limits import MIB, UPLOADS
 from flack.core.models import Channel, File, Message
 from flack.protocol import CHUNK_SIZE, ErrorCode, check_file_size, clean_file_name, format_size
@@ -181,11 +181,10 @@ class Sharing:
     # -- starting and receiving ---------------------------------------------------
 
     async def start(self, sid: str, raw_channel: str, raw_name: str, size: int, hint: str) -> Upload:
-        """Accept a file announcement from a named connection in the channel."""
+        """Accept a file announcement from a named connection's person, into
+        a conversation they are in (a channel joined, a direct conversation)."""
         session = self.chat.named(sid)
-        channel = await self.chat.channel(raw_channel)
-        if session.channel is None or session.channel.key != channel.key:
-            raise NotInChannel(f"Open #{channel.name} before sharing a file there.")
+        channel = await self.chat.conversation(sid, raw_channel)
         name = clean_file_name(raw_name)
         check_file_size(size, min(self.max_file_bytes, self.total_bytes))
         assert session.token is not None and session.name is not None
@@ -389,7 +388,7 @@ class Sharing:
         # message never was is deleted at the next start).
         self.store.place(upload.id, file_id)
         try:
-            message = await self.chat.append(upload.channel, sender, "", info)
+            message = await self.chat.append(upload.channel, sender, "", info, sent_by=upload.token)
         except BaseException:
             self.store.delete(file_id)
             raise

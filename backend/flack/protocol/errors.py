@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
-from flack.protocol.limits import MESSAGE_MAX
+from flack.protocol.limits import DIRECT_MAX, MESSAGE_MAX, REACTIONS_MAX
 
 
 class ErrorCode(StrEnum):
@@ -38,6 +38,14 @@ class ErrorCode(StrEnum):
     OFFSET_MISMATCH = "offset_mismatch"
     CHUNK_TOO_LARGE = "chunk_too_large"
     FILE_NOT_FOUND = "file_not_found"
+    NOT_MEMBER = "not_member"
+    NOT_YOURS = "not_yours"
+    NO_SUCH_MESSAGE = "no_such_message"
+    NO_SUCH_PERSON = "no_such_person"
+    TOO_MANY_PEOPLE = "too_many_people"
+    TOO_MANY_REACTIONS = "too_many_reactions"
+    EMOJI_INVALID = "emoji_invalid"
+    CANNOT_LEAVE = "cannot_leave"
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CHANNELS = "too_many_channels"
     TOO_MANY_CONNECTIONS = "too_many_connections"
@@ -65,6 +73,14 @@ SENTENCES: Final[dict[ErrorCode, str]] = {
     ErrorCode.OFFSET_MISMATCH: "The server and the browser disagree on how much was sent.",
     ErrorCode.CHUNK_TOO_LARGE: "The browser sent a larger piece than the server accepts.",
     ErrorCode.FILE_NOT_FOUND: "That file is not available any more.",
+    ErrorCode.NOT_MEMBER: "You are not in that conversation.",
+    ErrorCode.NOT_YOURS: "You can only change your own messages.",
+    ErrorCode.NO_SUCH_MESSAGE: "That message is not there any more.",
+    ErrorCode.NO_SUCH_PERSON: "There is nobody by that name here.",
+    ErrorCode.TOO_MANY_PEOPLE: f"A direct conversation can have at most {DIRECT_MAX} people.",
+    ErrorCode.TOO_MANY_REACTIONS: f"A message can have at most {REACTIONS_MAX} different reactions.",
+    ErrorCode.EMOJI_INVALID: "A reaction is one emoji.",
+    ErrorCode.CANNOT_LEAVE: "A direct conversation cannot be left.",
     ErrorCode.RATE_LIMITED: "Slow down a little: too much at once. Try again in a moment.",
     ErrorCode.TOO_MANY_CHANNELS: "This server has as many channels as it allows.",
     ErrorCode.TOO_MANY_CONNECTIONS: "Too many connections from your network. Close a tab and retry.",

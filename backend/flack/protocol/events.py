@@ -28,12 +28,21 @@ class Event(StrEnum):
     LEAVE_CHANNEL = "leave_channel"
     SEND_MESSAGE = "send_message"
     START_UPLOAD = "start_upload"
+    LIST_PEOPLE = "list_people"
+    LIST_CONVERSATIONS = "list_conversations"
+    OPEN_DIRECT = "open_direct"
+    EDIT_MESSAGE = "edit_message"
+    DELETE_MESSAGE = "delete_message"
+    REACT = "react"
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
     MESSAGES = "messages"  # several messages of one channel at once (see docs/protocol.md)
     NOTICE = "notice"
     FILE_EXPIRED = "file_expired"
+    MESSAGE_UPDATED = "message_updated"
+    PERSON = "person"
+    DIRECT_OPENED = "direct_opened"
     SERVER_CLOSING = "server_closing"
 
 
@@ -52,9 +61,15 @@ CLIENT_EVENTS: Final[dict[Event, Request]] = {
     Event.LIST_CHANNELS: Request(shapes.Empty, shapes.ChannelList),
     Event.CREATE_CHANNEL: Request(shapes.ChannelRequest, shapes.ChannelCreated),
     Event.JOIN_CHANNEL: Request(shapes.JoinChannel, shapes.Joined),
-    Event.LEAVE_CHANNEL: Request(shapes.Empty, shapes.Empty),
+    Event.LEAVE_CHANNEL: Request(shapes.ChannelRequest, shapes.Empty),
     Event.SEND_MESSAGE: Request(shapes.SendMessage, shapes.Sent),
     Event.START_UPLOAD: Request(shapes.StartUpload, shapes.UploadStarted),
+    Event.LIST_PEOPLE: Request(shapes.Empty, shapes.PeopleList),
+    Event.LIST_CONVERSATIONS: Request(shapes.Empty, shapes.Conversations),
+    Event.OPEN_DIRECT: Request(shapes.OpenDirect, shapes.DirectOpened),
+    Event.EDIT_MESSAGE: Request(shapes.EditMessage, shapes.MessageEvent),
+    Event.DELETE_MESSAGE: Request(shapes.MessageRef, shapes.MessageEvent),
+    Event.REACT: Request(shapes.React, shapes.MessageEvent),
 }
 
 # Server -> client: pushed, never acknowledged.
@@ -64,6 +79,9 @@ SERVER_EVENTS: Final[dict[Event, type[Shape]]] = {
     Event.MESSAGES: shapes.MessagesEvent,
     Event.NOTICE: shapes.Notice,
     Event.FILE_EXPIRED: shapes.FileExpired,
+    Event.MESSAGE_UPDATED: shapes.MessageEvent,
+    Event.PERSON: shapes.PersonEvent,
+    Event.DIRECT_OPENED: shapes.DirectOpened,
     Event.SERVER_CLOSING: shapes.ServerClosing,
 }
 

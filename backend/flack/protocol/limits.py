@@ -33,3 +33,14 @@ OFFSET_HEADER: Final = "Upload-Offset"
 # Image types shown inline as a preview (after the server checks the bytes);
 # everything else is only ever downloaded.
 PREVIEW_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+# --- Team conversations (direct messages, threads, reactions) ---------------
+
+# People in one direct conversation, oneself included (a one-to-one is 2).
+DIRECT_MAX: Final = 8
+# A person's public id: this many lowercase hex digits (``rules.person_id``).
+PERSON_ID_LENGTH: Final = 16
+# Distinct emoji on one message (each may be from any number of people).
+REACTIONS_MAX: Final = 20
+# Characters of one reaction's emoji (a family emoji with its joiners is 11).
+EMOJI_MAX: Final = 16

@@ -7,6 +7,7 @@ Standard library only, no I/O, no clock: this file runs in the browser too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -15,7 +16,15 @@ from typing import Final, TypeGuard
 
 from flack.protocol.confusables import PROTOTYPES
 from flack.protocol.errors import ErrorCode, ProtocolError
-from flack.protocol.limits import CHANNEL_MAX, FILE_NAME_MAX, MESSAGE_MAX, NAME_MAX
+from flack.protocol.limits import (
+    CHANNEL_MAX,
+    DIRECT_MAX,
+    EMOJI_MAX,
+    FILE_NAME_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PERSON_ID_LENGTH,
+)
 
 # --- Numbers ---------------------------------------------------------------
 
@@ -214,6 +223,68 @@ def drop_controls(text: str) -> str:
     tab and newline, bidi embeddings, overrides and isolates): for text that
     was stored before a rule existed."""
     return _MESSAGE_DROP.sub("", text)
+
+
+# --- Conversations -----------------------------------------------------------
+
+# A direct conversation's label starts with this (no channel name can: they
+# start with a letter or digit), then its members' person ids, sorted, joined by ".".
+DIRECT_PREFIX: Final = "@"
+_PERSON_ID: Final = re.compile(f"[0-9a-f]{{{PERSON_ID_LENGTH}}}")
+
+
+def person_id(token: str) -> str:
+    """A person's public id, from the secret token the server issued them:
+    stable as long as the identity lives, and the token cannot be worked
+    out from it (a prefix of its SHA-256)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()[:PERSON_ID_LENGTH]
+
+
+def is_person_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is spelled as a person id."""
+    return isinstance(value, str) and _PERSON_ID.fullmatch(value) is not None
+
+
+def is_direct(label: str) -> bool:
+    """Whether a conversation label names a direct conversation (not a channel)."""
+    return label.startswith(DIRECT_PREFIX)
+
+
+def direct_label(ids: Iterable[str]) -> str:
+    """The label of the direct conversation of these people (in any order)."""
+    return DIRECT_PREFIX + ".".join(sorted(set(ids)))
+
+
+def direct_members(label: str) -> list[str] | None:
+    """The person ids of a direct conversation's label, or ``None`` if
+    ``label`` is not one (2 to ``DIRECT_MAX`` distinct sorted ids)."""
+    if not is_direct(label):
+        return None
+    ids = label[len(DIRECT_PREFIX) :].split(".")
+    if not 2 <= len(ids) <= DIRECT_MAX or ids != sorted(set(ids)) or not all(map(is_person_id, ids)):
+        return None
+    return ids
+
+
+def conversation_key(label: str) -> str:
+    """What a conversation is stored and found under: a channel's folded
+    name (``fold``), a direct conversation's label as it is (ids are exact)."""
+    return label if is_direct(label) else fold(label)
+
+
+def clean_emoji(value: object) -> str:
+    """A reaction's emoji: 1 to ``EMOJI_MAX`` characters, no letters,
+    digits, spaces or control characters (``ProtocolError`` otherwise).
+    Emoji are symbols (``So``) with their joiners and variation selectors."""
+    if not isinstance(value, str) or not 1 <= len(value) <= EMOJI_MAX:
+        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
+    kinds = {unicodedata.category(char) for char in value}
+    allowed = {"So", "Sk", "Mn", "Me", "Cf"}
+    if not kinds <= allowed or "So" not in kinds:
+        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
+    if any(unicodedata.category(c) == "Cf" and c not in "\u200d" for c in value):
+        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
+    return value
 
 
 def history_gap(since: int | None, first: int | None, last: int | None) -> bool:

@@ -28,8 +28,8 @@ from enum import StrEnum
 from typing import Any, Protocol, Self, TypeVar
 
 from flack.protocol.errors import ProtocolError
-from flack.protocol.limits import CLIENT_ID_MAX, FILE_TYPE_MAX, TOKEN_MAX
-from flack.protocol.rules import fold, is_count, is_integer, is_local_url
+from flack.protocol.limits import CLIENT_ID_MAX, DIRECT_MAX, FILE_TYPE_MAX, TOKEN_MAX
+from flack.protocol.rules import conversation_key, is_count, is_integer, is_local_url, is_person_id
 
 Wire = dict[str, Any]
 
@@ -79,6 +79,30 @@ class _Fields:
         value = self._data.get(field)
         if not is_count(value):
             raise _refuse(field, "a whole number, 0 or more")
+        return value
+
+    def loose_count(self, field: str) -> int:
+        """A count, or 0 for anything else (fields newer than some peers)."""
+        value = self._data.get(field)
+        return value if is_count(value) else 0
+
+    def optional_count(self, field: str) -> int | None:
+        """A count, or ``None`` when the field is missing or null."""
+        value = self._data.get(field)
+        if value is None:
+            return None
+        if not is_count(value):
+            raise _refuse(field, "a whole number, 0 or more, or null")
+        return value
+
+    def loose_flag(self, field: str) -> bool:
+        """``True`` only for ``true`` (fields newer than some peers)."""
+        return self._data.get(field) is True
+
+    def person_id(self, field: str) -> str:
+        value = self._data.get(field)
+        if not is_person_id(value):
+            raise _refuse(field, "a person id")
         return value
 
     def flag(self, field: str) -> bool:
@@ -144,8 +168,10 @@ class Channel:
     def key(self) -> str:
         """Identity of the channel: its name folded (case, width and look-alike
         letters; see :func:`flack.protocol.rules.fold`), so names people
-        cannot tell apart are one channel."""
-        return fold(self.name)
+        cannot tell apart are one channel. A direct conversation is stored as
+        a channel named by its label (``@`` and its members' ids), which is
+        its own key (``rules.conversation_key``)."""
+        return conversation_key(self.name)
 
     def to_wire(self) -> Wire:
         return {"name": self.name}
@@ -196,10 +222,40 @@ class File:
 
 
 @dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji under a message and the people (ids) who put it there, in
+    the order they did."""
+
+    emoji: str
+    people: tuple[str, ...]
+
+    def to_wire(self) -> Wire:
+        return {"emoji": self.emoji, "people": list(self.people)}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Reaction:
+        f = _Fields(obj)
+        people = f.get("people")
+        if not isinstance(people, list) or not people or not all(map(is_person_id, people)):
+            raise _refuse("people", "a non-empty list of person ids")
+        return cls(f.text("emoji", nonempty=True), tuple(people))
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    """A stored message; ``id`` increases strictly within its channel. A
-    shared file is a message with empty ``text`` and a ``file``.
-    ``client_id`` is the sender's own id for it, if it gave one."""
+    """A stored message; ``id`` increases strictly (one by one) within its
+    conversation. A shared file is a message with empty ``text`` and a
+    ``file``. ``client_id`` is the sender's own id for it, if it gave one.
+
+    ``channel`` is the conversation: a channel's name, or a direct
+    conversation's label (``@`` and ids). ``sender`` is the name it was sent
+    under, ``sender_id`` the person (empty for messages older than ids).
+    ``parent``: the message whose thread this is a reply in; ``replies``:
+    how many replies a thread's first message has. ``revision`` counts the
+    conversation's changes (edits, reactions, replies, deletions; 0: never
+    changed): a client asks for what changed after the last one it saw. A
+    ``deleted`` message keeps only its place (id, conversation, time, parent).
+    """
 
     id: int
     channel: str
@@ -208,12 +264,23 @@ class Message:
     time: str
     file: File | None = None
     client_id: str | None = None
+    sender_id: str = ""
+    parent: int | None = None
+    replies: int = 0
+    reactions: tuple[Reaction, ...] = ()
+    edited: bool = False
+    deleted: bool = False
+    revision: int = 0
 
     def with_file_expired(self) -> Message:
         """The same message with its file gone."""
         if self.file is None or self.file.expired:
             return self
         return replace(self, file=replace(self.file, expired=True))
+
+    def reaction(self, emoji: str) -> Reaction | None:
+        """The reaction with this emoji, if any."""
+        return next((r for r in self.reactions if r.emoji == emoji), None)
 
     def to_wire(self) -> Wire:
         return {
@@ -224,13 +291,24 @@ class Message:
             "time": self.time,
             "file": self.file.to_wire() if self.file is not None else None,
             "client_id": self.client_id,
+            "sender_id": self.sender_id,
+            "parent": self.parent,
+            "replies": self.replies,
+            "reactions": [r.to_wire() for r in self.reactions],
+            "edited": self.edited,
+            "deleted": self.deleted,
+            "revision": self.revision,
         }
 
     @classmethod
     def from_wire(cls, obj: object) -> Message:
         # A ``file`` that is there but malformed makes the whole message
-        # malformed: showing an empty bubble instead would be worse.
+        # malformed: showing an empty bubble instead would be worse. The
+        # fields added with team conversations read loosely (a message stored
+        # before them has none).
         f = _Fields(obj)
+        sender_id = f.get("sender_id")
+        reactions = f.get("reactions")
         return cls(
             id=f.count("id"),
             channel=f.text("channel"),
@@ -239,7 +317,47 @@ class Message:
             time=f.text("time"),
             file=f.optional_shape("file", File),
             client_id=f.loose_text("client_id"),
+            sender_id=sender_id if is_person_id(sender_id) else "",
+            parent=f.optional_count("parent"),
+            replies=f.loose_count("replies"),
+            reactions=tuple(read_all(Reaction, reactions)) if isinstance(reactions, list) else (),
+            edited=f.loose_flag("edited"),
+            deleted=f.loose_flag("deleted"),
+            revision=f.loose_count("revision"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone with a name: their public ``id`` (stable across renames) and name."""
+
+    id: str
+    name: str
+
+    def to_wire(self) -> Wire:
+        return {"id": self.id, "name": self.name}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Person:
+        f = _Fields(obj)
+        return cls(f.person_id("id"), f.text("name", nonempty=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A direct conversation: its label (``@`` and the sorted member ids,
+    what messages name as their ``channel``) and its members, oneself included."""
+
+    id: str
+    members: list[Person]
+
+    def to_wire(self) -> Wire:
+        return {"id": self.id, "members": [p.to_wire() for p in self.members]}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Direct:
+        f = _Fields(obj)
+        return cls(f.text("id", nonempty=True), f.shapes("members", Person))
 
 
 class NoticeKind(StrEnum):
@@ -369,14 +487,18 @@ class ChannelRequest:
 
 @dataclass(frozen=True, slots=True)
 class JoinChannel:
-    """``join_channel``: open ``channel``; ``since`` is the last message id
-    the client saw there (only what came after it is sent back)."""
+    """``join_channel``: join ``channel`` (a member from now on) or open a
+    direct conversation one is in (its label). ``since`` is the last message
+    id the client saw there (only what came after it is sent back);
+    ``revision`` the last change it saw (messages changed after it come back
+    too: edits, reactions, reply counts, deletions)."""
 
     channel: str
     since: int | None = None
+    revision: int | None = None
 
     def to_wire(self) -> Wire:
-        return {"channel": self.channel, "since": self.since}
+        return {"channel": self.channel, "since": self.since, "revision": self.revision}
 
     @classmethod
     def from_wire(cls, obj: object) -> JoinChannel:
@@ -384,30 +506,111 @@ class JoinChannel:
         since = f.get("since")
         if since is not None and not is_count(since):
             raise ProtocolError("The field 'since' must be a message id (a whole number, 0 or more).")
-        return cls(f.text("channel"), since)
+        return cls(f.text("channel"), since, f.optional_count("revision"))
+
+
+def _client_id(f: _Fields) -> str | None:
+    client_id = f.get("client_id")
+    if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX):
+        raise ProtocolError(f"The field 'client_id' must be text of 1 to {CLIENT_ID_MAX} characters.")
+    return client_id
 
 
 @dataclass(frozen=True, slots=True)
 class SendMessage:
     """``send_message``. There is deliberately no sender field: the server
-    knows who is talking. ``client_id`` makes a retry safe."""
+    knows who is talking. ``client_id`` makes a retry safe; ``parent``
+    (a message id of the same conversation) makes it a reply in that
+    message's thread."""
 
     channel: str
     text: str
     client_id: str | None = None
+    parent: int | None = None
 
     def to_wire(self) -> Wire:
-        return {"channel": self.channel, "text": self.text, "client_id": self.client_id}
+        return {
+            "channel": self.channel,
+            "text": self.text,
+            "client_id": self.client_id,
+            "parent": self.parent,
+        }
 
     @classmethod
     def from_wire(cls, obj: object) -> SendMessage:
         f = _Fields(obj)
-        client_id = f.get("client_id")
-        if client_id is not None and (
-            not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX
-        ):
-            raise ProtocolError(f"The field 'client_id' must be text of 1 to {CLIENT_ID_MAX} characters.")
-        return cls(f.text("channel"), f.text("text"), client_id)
+        return cls(f.text("channel"), f.text("text"), _client_id(f), f.optional_count("parent"))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDirect:
+    """``open_direct``: the direct conversation with these people (person
+    ids, oneself not needed), created if it is new."""
+
+    people: list[str]
+
+    def to_wire(self) -> Wire:
+        return {"people": list(self.people)}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> OpenDirect:
+        people = _Fields(obj).get("people")
+        if not isinstance(people, list) or not people or len(people) > DIRECT_MAX:
+            raise _refuse("people", f"a list of 1 to {DIRECT_MAX} person ids")
+        if not all(map(is_person_id, people)):
+            raise _refuse("people", "a list of person ids")
+        return cls(list(people))
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """``delete_message``: message ``id`` of conversation ``channel``."""
+
+    channel: str
+    id: int
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "id": self.id}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> MessageRef:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class EditMessage:
+    """``edit_message``: new ``text`` for one's own message ``id`` of ``channel``."""
+
+    channel: str
+    id: int
+    text: str
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "id": self.id, "text": self.text}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> EditMessage:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("id"), f.text("text"))
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    """``react``: put ``emoji`` under message ``id`` of ``channel``, or take
+    one's own back if it is there (a toggle)."""
+
+    channel: str
+    id: int
+    emoji: str
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "id": self.id, "emoji": self.emoji}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> React:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("id"), f.text("emoji"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,7 +741,9 @@ class UploadStarted:
 
 @dataclass(frozen=True, slots=True)
 class MessageEvent:
-    """``message``: one new message."""
+    """``message``: one new message. Also ``message_updated`` (a message
+    changed: edited, reacted to, replied to, deleted; replace it by id) and
+    the answer to ``edit_message``, ``delete_message`` and ``react``."""
 
     message: Message
 
@@ -562,6 +767,69 @@ class MessagesEvent:
     @classmethod
     def from_wire(cls, obj: object) -> MessagesEvent:
         return cls(_Fields(obj).shapes("messages", Message))
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleList:
+    """``list_people``: everyone with a name, in no particular order."""
+
+    people: list[Person]
+
+    def to_wire(self) -> Wire:
+        return {"people": [p.to_wire() for p in self.people]}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> PeopleList:
+        return cls(_Fields(obj).shapes("people", Person))
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEvent:
+    """``person``: someone took a name, or changed it (same ``id``)."""
+
+    person: Person
+
+    def to_wire(self) -> Wire:
+        return {"person": self.person.to_wire()}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> PersonEvent:
+        return cls(_Fields(obj).shape("person", Person))
+
+
+@dataclass(frozen=True, slots=True)
+class Conversations:
+    """``list_conversations``: the channels one is a member of (list order)
+    and one's direct conversations."""
+
+    channels: list[Channel]
+    directs: list[Direct]
+
+    def to_wire(self) -> Wire:
+        return {
+            "channels": [c.to_wire() for c in self.channels],
+            "directs": [d.to_wire() for d in self.directs],
+        }
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Conversations:
+        f = _Fields(obj)
+        return cls(f.shapes("channels", Channel), f.shapes("directs", Direct))
+
+
+@dataclass(frozen=True, slots=True)
+class DirectOpened:
+    """The answer to ``open_direct``, and the ``direct_opened`` event its
+    members' connections get: the conversation."""
+
+    direct: Direct
+
+    def to_wire(self) -> Wire:
+        return {"direct": self.direct.to_wire()}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> DirectOpened:
+        return cls(_Fields(obj).shape("direct", Direct))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Socket.IO rooms: one per channel, entered and left only as the core says.
+"""Socket.IO rooms: one per conversation, entered and left only as the core says.
 
 A connection is in a room exactly while the core says it is in that
 conversation (``Chat.conversations_of``): privacy is a property of delivery,
@@ -10,17 +10,17 @@ from __future__ import annotations
 import socketio
 
 from flack.core.chat import Chat
-from flack.protocol import fold
+from flack.protocol import conversation_key
 from flack.transport.fanout import Batcher
 
 
 def room(channel_name: str) -> str:
-    """The socket.io room of a channel."""
-    return room_of_key(fold(channel_name))
+    """The socket.io room of a conversation (a channel's name, a direct label)."""
+    return room_of_key(conversation_key(channel_name))
 
 
 def room_of_key(key: str) -> str:
-    """The socket.io room of the channel with this (folded) key."""
+    """The socket.io room of the conversation with this key."""
     return "channel:" + key
 
 
@@ -46,7 +46,7 @@ class Rooms:
         everything sent before it left and a newcomer gets held messages in
         its history, not twice.
         """
-        want = {room_of_key(key) for key in self._chat.conversations_of(sid)}
+        want = {room_of_key(key) for key in await self._chat.conversations_of(sid)}
         have = self._entered.get(sid, set())
         for gone in have - want:
             self._batcher.flush(gone)
@@ -58,6 +58,11 @@ class Rooms:
             self._entered[sid] = want
         else:
             self._entered.pop(sid, None)
+
+    async def sync_person(self, person: str) -> None:
+        """:meth:`sync` every connection of ``person`` (their tabs follow them)."""
+        for sid in self._chat.sids_of(person):
+            await self.sync(sid)
 
     def forget(self, sid: str) -> None:
         """``sid`` disconnected (socket.io has dropped its rooms itself)."""

@@ -11,7 +11,6 @@ turned into coded errors; anything unexpected is logged and answered with
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,13 +26,22 @@ from flack.protocol import (
     ChannelList,
     ChannelRequest,
     ClaimName,
+    Conversations,
+    DirectOpened,
+    EditMessage,
     Empty,
     ErrorCode,
     Event,
     JoinChannel,
     Joined,
+    MessageEvent,
+    MessageRef,
     Named,
+    OpenDirect,
+    PeopleList,
+    PersonEvent,
     ProtocolError,
+    React,
     SendMessage,
     Sent,
     Shape,
@@ -113,13 +121,6 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if notice is not None and not self._shutting_down():
             self.batcher.emit(Event.NOTICE, notice, room(notice.channel), skip_sid=skip_sid)
 
-    def _announce_departures(self) -> None:
-        try:
-            for notice in self.chat.due_departures():
-                self._announce(notice)
-        except Exception:  # a timer callback: log, never raise into the loop
-            log.exception("announcing departures failed")
-
     @property
     def _rooms(self) -> Rooms:
         if self._room_sync is None:
@@ -141,12 +142,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._rooms.forget(sid)
         # Its uploads stay reserved only while their bytes keep arriving.
         self.sharing.disconnected(sid)
-        self._announce(await self.chat.disconnect(sid), skip_sid=sid)
-        if self.chat.leave_grace_seconds > 0:
-            # Held "left" notices are said once their grace period is over
-            # (a moment later, so that this one is due by then).
-            loop = asyncio.get_running_loop()
-            loop.call_later(self.chat.leave_grace_seconds + 0.05, self._announce_departures)
+        # Closing a connection leaves nothing: no notice (membership stays).
+        await self.chat.disconnect(sid)
 
     # client events (one per protocol.CLIENT_EVENTS entry) --------------------------
 
@@ -155,10 +152,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self._rooms.sync(sid)
         for notice in result.notices:
             self._announce(notice, skip_sid=sid)
+        if result.changed and not self._shutting_down():
+            self.batcher.emit(Event.PERSON, PersonEvent(result.person), None)
         return Named(result.name, result.token)
 
     async def on_list_channels(self, sid: str, request: Empty) -> ChannelList:
         return ChannelList(await self.chat.list_channels())
+
+    async def on_list_people(self, sid: str, request: Empty) -> PeopleList:
+        return PeopleList(await self.chat.people())
+
+    async def on_list_conversations(self, sid: str, request: Empty) -> Conversations:
+        channels, directs = await self.chat.conversations(sid)
+        return Conversations(channels, directs)
 
     async def on_create_channel(self, sid: str, request: ChannelRequest) -> ChannelCreated:
         created = ChannelCreated(await self.chat.create_channel(sid, request.channel))
@@ -167,24 +173,54 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_join_channel(self, sid: str, request: JoinChannel) -> Joined:
         result = await self.chat.join(sid, request.channel)
-        # Live delivery starts here, before the history is read below (see Chat.join).
-        await self._rooms.sync(sid)
-        self._announce(result.left, skip_sid=sid)
+        # Live delivery starts here, for every tab of the person, before the
+        # history is read below (see Chat.join).
+        await self._rooms.sync_person(self.chat.session(sid).person)
         self._announce(result.joined, skip_sid=sid)
-        caught = await self.chat.catch_up(result.channel, request.since)
+        caught = await self.chat.catch_up(result.channel, request.since, request.revision)
         return Joined(result.channel, caught.messages, caught.gap)
 
-    async def on_leave_channel(self, sid: str, request: Empty) -> Empty:
-        notice = self.chat.leave(sid)
-        await self._rooms.sync(sid)
+    async def on_leave_channel(self, sid: str, request: ChannelRequest) -> Empty:
+        notice = await self.chat.leave(sid, request.channel)
+        # Said to the channel before this person's tabs leave its room: they
+        # see their own leaving too.
         self._announce(notice, skip_sid=sid)
+        await self._rooms.sync_person(self.chat.session(sid).person)
         return Empty()
 
+    async def on_open_direct(self, sid: str, request: OpenDirect) -> DirectOpened:
+        direct, created = await self.chat.open_direct(sid, request.people)
+        opened = DirectOpened(direct)
+        if created:
+            for member in direct.members:
+                await self._rooms.sync_person(member.id)
+            self.batcher.emit(Event.DIRECT_OPENED, opened, room(direct.id), skip_sid=sid)
+        return opened
+
     async def on_send_message(self, sid: str, request: SendMessage) -> Sent:
-        posted = await self.chat.post(sid, request.channel, request.text, request.client_id)
+        posted = await self.chat.post(sid, request.channel, request.text, request.client_id, request.parent)
         if not posted.duplicate:  # a retry was delivered the first time
-            self.batcher.message(room(posted.message.channel), posted.message)
+            where = room(posted.message.channel)
+            self.batcher.message(where, posted.message)
+            if posted.parent is not None:
+                self.batcher.emit(Event.MESSAGE_UPDATED, MessageEvent(posted.parent), where)
         return Sent(posted.message, posted.duplicate)
+
+    async def on_edit_message(self, sid: str, request: EditMessage) -> MessageEvent:
+        changed = MessageEvent(await self.chat.edit(sid, request.channel, request.id, request.text))
+        self.batcher.emit(Event.MESSAGE_UPDATED, changed, room(changed.message.channel))
+        return changed
+
+    async def on_delete_message(self, sid: str, request: MessageRef) -> MessageEvent:
+        changed = await self.chat.delete(sid, request.channel, request.id)
+        for message in changed:
+            self.batcher.emit(Event.MESSAGE_UPDATED, MessageEvent(message), room(message.channel))
+        return MessageEvent(changed[0])
+
+    async def on_react(self, sid: str, request: React) -> MessageEvent:
+        changed = MessageEvent(await self.chat.react(sid, request.channel, request.id, request.emoji))
+        self.batcher.emit(Event.MESSAGE_UPDATED, changed, room(changed.message.channel))
+        return changed
 
     async def on_start_upload(self, sid: str, request: StartUpload) -> UploadStarted:
         upload = await self.sharing.start(sid, request.channel, request.name, request.size, request.type)
