@@ -96,9 +96,12 @@ def entry_key(entry: LogEntry | Keyed) -> str:
 
 
 def render_key(entry: LogEntry | Keyed) -> str:
-    """Changes whenever the entry must be drawn again (a file expired …)."""
+    """Changes whenever the entry must be drawn again (a file expired, an
+    edit, a reaction, a reply: each raises the message's ``revision``)."""
     if isinstance(entry, Message):
-        return entry_key(entry) + ("x" if entry.file is not None and entry.file.expired else "")
+        expired = "x" if entry.file is not None and entry.file.expired else ""
+        changed = f"r{entry.revision}" if entry.revision else ""
+        return f"{entry_key(entry)}{changed}{expired}"
     return entry.render_key
 
 

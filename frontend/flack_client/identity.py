@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flack import protocol
 from flack.protocol import BAD_REPLY, ClaimName, ErrorCode, Message, Named, fold
 from flack_client.checks import check_name
 from flack_client.wording import OFFLINE, TIMEOUT, describe_error
@@ -42,7 +43,11 @@ class Identity:
         return self.name is not None
 
     def is_own(self, message: Message) -> bool:
-        """Whether we sent ``message`` (names compare case-insensitively)."""
+        """Whether we sent ``message``: by person id (our token's) when the
+        message carries one, which survives renames; else by name, compared
+        case-insensitively (messages older than ids)."""
+        if message.sender_id and self.token:
+            return message.sender_id == protocol.person_id(self.token)
         return self.name is not None and fold(message.sender) == fold(self.name)
 
     # claiming ----------------------------------------------------------------------

@@ -7,12 +7,14 @@ happened. Three properties matter:
 * **Bounded.** It keeps at most ``LOG_MAX`` entries; the oldest go first.
   Notices and markers count too, so a flood of join/leave notices cannot
   grow memory either.
-* **Each message once.** A message can arrive twice (our own as the
+* **Each message once, in its latest state.** A message can arrive twice (our own as the
   acknowledgement and as the event; a rejoin's history overlapping live
   delivery). Ids of the messages in the log are remembered; for the ones
   dropped from the front only the highest id is kept (``floor``): ids only
   grow within a channel and a rejoin asks only for ids after the newest one
-  seen (``since``), so nothing at or below the floor can be new.
+  seen (``since``), so nothing at or below the floor can be new. A change
+  to a message (``message_updated``) replaces it by id (``upsert``); a
+  deleted one leaves the log.
 * **A journal of changes.** Every change is recorded (insert, replace or
   remove at an index), numbered by ``version``, so the view applies only
   what changed since it last drew instead of walking the whole log. The
@@ -142,22 +144,67 @@ class MessageLog:
         self._record(Change(ChangeKind.INSERT, len(self._entries) - 1, entry))
         self._trim()
 
-    def expire_file(self, mid: int) -> bool:
-        """Mark the file of message ``mid`` as gone; ``True`` if it changed."""
-        if mid not in self._ids:
+    def get(self, mid: int) -> Message | None:
+        """Message ``mid``, if it is in the log."""
+        index = self._index(mid)
+        if index is None:
+            return None
+        found = self._entries[index]
+        return found if isinstance(found, Message) else None
+
+    def upsert(self, message: Message) -> bool:
+        """Take ``message`` whether it is new or a newer state of one shown
+        (``message_updated``: edited, reacted to, replied to, deleted), by
+        id; ``True`` if the log changed. A deleted message leaves the log
+        (and its id stays seen, so an older copy cannot bring it back); an
+        older state than the one shown (a lower ``revision``) changes nothing."""
+        index = self._index(message.id)
+        if index is None:
+            if message.deleted:
+                if not self.has(message.id):
+                    self._ids.add(message.id)  # seen: never shown, never new again
+                return False
+            return self.insert(message)
+        shown = self._entries[index]
+        assert isinstance(shown, Message)
+        if message.revision < shown.revision or message == shown:
             return False
-        # A linear search, but only for this rare event (a file deleted to
-        # make room); the newest files are the likeliest to be on screen.
+        if message.deleted:
+            del self._entries[index]
+            self._record(Change(ChangeKind.REMOVE, index))
+            return True  # its id stays in ``_ids``: seen
+        if shown.file is not None and shown.file.expired:
+            message = message.with_file_expired()  # an older copy of the file's news never undoes it
+        self._entries[index] = message
+        self._record(Change(ChangeKind.REPLACE, index, message))
+        return True
+
+    def _index(self, mid: int) -> int | None:
+        """Where message ``mid`` stands, if it is in the log. From the end:
+        what changes is mostly recent."""
+        if mid not in self._ids:
+            return None
         for index in range(len(self._entries) - 1, -1, -1):
             entry = self._entries[index]
             if isinstance(entry, Message) and entry.id == mid:
-                expired = entry.with_file_expired()
-                if expired is entry:
-                    return False
-                self._entries[index] = expired
-                self._record(Change(ChangeKind.REPLACE, index, expired))
-                return True
-        return False
+                return index
+        return None
+
+    def expire_file(self, mid: int) -> bool:
+        """Mark the file of message ``mid`` as gone; ``True`` if it changed."""
+        # A linear search, but only for this rare event (a file deleted to
+        # make room); the newest files are the likeliest to be on screen.
+        index = self._index(mid)
+        if index is None:
+            return False
+        entry = self._entries[index]
+        assert isinstance(entry, Message)
+        expired = entry.with_file_expired()
+        if expired is entry:
+            return False
+        self._entries[index] = expired
+        self._record(Change(ChangeKind.REPLACE, index, expired))
+        return True
 
     def _trim(self) -> None:
         """Drop the oldest entries beyond the bound, remembering how far

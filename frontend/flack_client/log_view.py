@@ -157,7 +157,57 @@ def _file_node(file: File) -> Any:
     return box
 
 
-def _message_node(message: Message, own: bool) -> Any:
+def _button(cls: str, text: str, action: str, label: str | None = None) -> Any:
+    """A ``type=button`` with ``data-action`` (the log's click handler reads
+    it); ``label``: its accessible name and tooltip when its text is a sign."""
+    button = element("button", cls, text)
+    button.type = "button"
+    button.dataset.action = action
+    if label is not None:
+        button.setAttribute("aria-label", label)
+        button.title = label
+    return button
+
+
+# The buttons on every message: (action, sign shown, accessible name). The
+# signs are decoration; the names are the issue's public interface.
+_ACTIONS = (
+    ("thread", "💬", wording.REPLY_IN_THREAD),
+    ("react", "☺+", wording.ADD_REACTION),
+    ("edit", "✎", wording.EDIT_MESSAGE),
+    ("delete", "🗑", wording.DELETE_MESSAGE),
+)
+
+
+def _edit_node(message: Message, draft: str | None, error: str | None) -> Any:
+    """The edit box in place of a message's text: "Edit message", with Save
+    and Cancel (Enter saves, Escape cancels: view.py)."""
+    box = element("div", "edit")
+    field = element("textarea", "composer__input edit__input")
+    field.setAttribute("aria-label", wording.EDIT_MESSAGE)
+    field.title = wording.EDIT_HINT
+    field.rows = 2
+    field.value = message.text if draft is None else draft
+    box.append(field)
+    if error:
+        field.setAttribute("aria-invalid", "true")
+        problem = element("p", "edit__error", error)
+        problem.setAttribute("role", "alert")
+        box.append(problem)
+    buttons = element("div", "edit__buttons")
+    buttons.append(_button("button button--quiet", wording.CANCEL, "edit-cancel"))
+    buttons.append(_button("button", wording.SAVE, "edit-save"))
+    box.append(buttons)
+    return box
+
+
+def _message_node(
+    message: Message, state: ChatState, *, in_thread: bool = False, draft: str | None = None
+) -> Any:
+    """One message: who and when, its text (or the edit box), its file, its
+    reactions, its thread's reply count (in the channel's log), and the
+    buttons that act on it."""
+    own = state.is_own(message)
     article = element("article", "message message--own" if own else "message")
     article.dataset.id = str(message.id)
     meta = element("header", "message__meta")
@@ -165,12 +215,60 @@ def _message_node(message: Message, own: bool) -> Any:
     if own:
         meta.append(element("span", "message__you", wording.YOU))
     meta.append(time_element(message.time))
+    if message.edited:
+        meta.append(element("span", "message__edited", wording.EDITED))
     article.append(meta)
-    if message.text or message.file is None:
+    editing = state.editing == message.id
+    if editing:
+        article.append(_edit_node(message, draft, state.edit_error))
+    elif message.text or message.file is None:
         article.append(rich_text(message.text))
     if message.file is not None:
         article.append(_file_node(message.file))
+    chips = state.reaction_chips(message)
+    if chips:
+        row = element("div", "reactions")
+        for chip in chips:
+            button = _button("reaction", "", "toggle", chip.label)
+            button.title = wording.reaction_tooltip(chip.who, chip.emoji)
+            button.dataset.emoji = chip.emoji
+            button.setAttribute("aria-pressed", "true" if chip.mine else "false")
+            button.append(element("span", "reaction__emoji", chip.emoji))
+            button.append(element("span", "reaction__count", str(chip.count)))
+            row.append(button)
+        article.append(row)
+    replies = 0 if in_thread else state.replies_shown(message)
+    if replies:
+        article.append(_button("message__replies", wording.replies_text(replies), "thread"))
+    if not editing:
+        actions = element("div", "message__actions")
+        for action, sign, label in _ACTIONS:
+            if action == "thread" and (in_thread or message.parent is not None):
+                continue
+            if action == "edit" and not state.can_edit(message):
+                continue
+            if action == "delete" and not state.is_mine(message):
+                continue
+            actions.append(_button("message__action", sign, action, label))
+        article.append(actions)
     return article
+
+
+def restore_focus(old: Any, new: Any) -> None:
+    """``old`` is being replaced by ``new``: if the focus was on one of its
+    buttons, it moves to the same button of ``new`` (a reaction arriving
+    must not throw a keyboard user out of the message)."""
+    active = js.document.activeElement
+    if not active or not old.contains(active) or active.isSameNode(old):
+        return
+    action = active.dataset.action if active.dataset else None
+    if not action:
+        return
+    emoji = active.dataset.emoji
+    for button in new.querySelectorAll("button[data-action]"):
+        if button.dataset.action == action and (not emoji or button.dataset.emoji == emoji):
+            button.focus()
+            return
 
 
 def _outgoing_node(item: Outgoing, sender: str) -> Any:
@@ -232,6 +330,8 @@ class LogView:
         self._epoch = -1
         self._entries: list[Shown] = []
         self._pending: list[Shown] = []
+        self._acting: tuple[Any, ...] = ()  # what was being done to messages when drawn
+        self.drafts: dict[int, str] = {}  # what the edit box holds, by message id (view.py)
 
     def scroll_to_bottom(self) -> None:
         """Show the newest message."""
@@ -255,7 +355,12 @@ class LogView:
         changes = log.changes_since(self._version) if same_log else None
         pending_keys = [item.render_key for item in pending]
         pending_changed = pending_keys != [shown[1] for shown in self._pending]
-        if changes == [] and not pending_changed:
+        acting = (state.editing, state.edit_error)
+        was_editing = self._acting[0] if self._acting else None
+        acting_changed, self._acting = acting != self._acting, acting
+        if state.editing is None:
+            self.drafts.clear()
+        if changes == [] and not pending_changed and not acting_changed:
             return
         # Decide before the DOM changes: was the reader at the bottom?
         follow = switched or self.reading_newest()
@@ -272,6 +377,10 @@ class LogView:
                 self._apply(change, state)
         if pending_changed or not same_log:
             self._render_pending(pending, state)
+        if acting_changed and same_log:
+            # An edit box opened, closed or says something new: those
+            # messages are drawn again where they are.
+            self._redraw_messages({was_editing, state.editing}, state)
         self._version, self._epoch = log.version, log.epoch
         self._channel = state.open_channel
         self._owner = state.name
@@ -303,8 +412,23 @@ class LogView:
             self._place(node, self._before(index))
             self._entries.insert(index, shown)
         else:
-            self._entries[index][2].replaceWith(node)
+            old = self._entries[index][2]
+            old.replaceWith(node)
+            restore_focus(old, node)
             self._entries[index] = shown
+
+    def _redraw_messages(self, ids: set[int | None], state: ChatState) -> None:
+        """Draw the messages ``ids`` again, in place."""
+        for index, (key, look, node) in enumerate(self._entries):
+            for mid in ids:
+                if mid is not None and key == f"m{mid}":
+                    message = state.message(mid)
+                    if message is None:
+                        continue
+                    fresh = self._entry_node(message, state)
+                    node.replaceWith(fresh)
+                    restore_focus(node, fresh)
+                    self._entries[index] = (key, look, fresh)
 
     def _redraw_entries(self, entries: list[LogEntry], state: ChatState, *, reuse: bool) -> None:
         """Draw ``entries`` in place of the log's nodes (the pending ones stay)."""
@@ -358,10 +482,93 @@ class LogView:
                 self.log.insertBefore(node, children.item(index))
         self._pending = drawn
 
-    @staticmethod
-    def _entry_node(entry: LogEntry, state: ChatState) -> Any:
+    def _entry_node(self, entry: LogEntry, state: ChatState) -> Any:
         if isinstance(entry, Message):
-            return _message_node(entry, state.is_own(entry))
+            return _message_node(entry, state, draft=self.drafts.get(entry.id))
         if isinstance(entry, GapMarker):
             return _gap_node(entry)
         return _notice_node(entry)
+
+
+class ThreadView:
+    """The thread panel (complementary "Thread"): its first message, a
+    marker if earlier replies are gone, the replies and our replies on their
+    way, in the log "Thread messages". Threads are short (their replies are
+    part of one conversation's 100 kept messages), so it is drawn from the
+    state each time something in it changed, reusing every node that would
+    be drawn the same (a focused button keeps its focus)."""
+
+    def __init__(self, panel: Any, log: Any) -> None:
+        self.panel = panel
+        self.log = log
+        self._shown: list[Shown] = []
+        self._drawn: tuple[Any, ...] | None = None
+        self.drafts: dict[int, str] = {}  # the edit box's text, by message id (view.py)
+
+    def render(self, state: ChatState) -> None:
+        """Make the panel show ``state``'s open thread, or hide it."""
+        parent = state.thread
+        self.panel.hidden = parent is None
+        if parent is None:
+            self._drawn = None
+            self.log.replaceChildren()
+            self._shown = []
+            return
+        pending = state.thread_pending
+        drawn = (
+            parent.id,
+            state.thread_version,
+            state.editing,
+            state.edit_error,
+            state.name,
+            tuple(item.render_key for item in pending),
+        )
+        if drawn == self._drawn:
+            return
+        first = self._drawn is None or self._drawn[0] != parent.id
+        self._drawn = drawn
+        follow = first or should_follow(self.log.scrollTop, self.log.scrollHeight, self.log.clientHeight)
+        if state.editing is None:
+            self.drafts.clear()
+        items: list[tuple[str, str, Any]] = []
+        for message in [parent, *state.thread_replies]:
+            look = f"{render_key(message)}|{state.editing == message.id}|{state.edit_error}|{state.name}"
+            items.append((entry_key(message), look, message))
+        if state.thread_missing:
+            items.insert(1, ("gone", "gone", None))
+        old = {key: (look, node) for key, look, node in self._shown}
+        shown: list[Shown] = []
+        for key, look, message in items:
+            found = old.pop(key, None)
+            if found is not None and found[0] == look:
+                node = found[1]
+            elif message is None:
+                node = element("p", "gap", wording.REPLIES_GONE)
+                node.setAttribute("role", "note")
+            else:
+                node = _message_node(message, state, in_thread=True, draft=self.drafts.get(message.id))
+                if found is not None:
+                    restore_focus(found[1], node)
+            shown.append((key, look, node))
+        for item in pending:
+            found = old.pop(item.key, None)
+            if found is not None and found[0] == item.render_key:
+                node = found[1]
+            else:
+                node = _outgoing_node(item, state.name or wording.YOU_AS_SENDER)
+            shown.append((item.key, item.render_key, node))
+        for _look, node in old.values():
+            node.remove()
+        children = self.log.children
+        for index, (_key, _look, node) in enumerate(shown):
+            if index >= children.length:
+                self.log.append(node)
+            elif not children.item(index).isSameNode(node):
+                self.log.insertBefore(node, children.item(index))
+        self._shown = shown
+        if follow:
+            self.scroll_to_bottom()
+
+    def scroll_to_bottom(self) -> None:
+        """Show the newest reply."""
+        self.log.scrollTop = self.log.scrollHeight

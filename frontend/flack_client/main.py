@@ -61,6 +61,7 @@ from flack_client.effects import Effects
 from flack_client.net import Socket
 from flack_client.progress import Throttle
 from flack_client.state import ChatState
+from flack_client.talk_handlers import TalkHandlers
 from flack_client.uploads import Step, Upload, drive_upload
 from flack_client.uploads_http import Transfer, file_facts
 from flack_client.view import View
@@ -68,7 +69,7 @@ from flack_client.view import View
 BOOT["client_imported"] = round(js.performance.now())
 
 
-class App:
+class App(TalkHandlers):
     """One browser tab's client: feeds the state, carries out its ``Effects``."""
 
     def __init__(self) -> None:
@@ -106,6 +107,9 @@ class App:
         on(Event.MESSAGES, lambda payload: self._on_messages(Event.MESSAGES, payload))
         on(Event.NOTICE, self._on_notice)
         on(Event.FILE_EXPIRED, self._on_file_expired)
+        on(Event.MESSAGE_UPDATED, self._on_message_updated)
+        on(Event.PERSON, self._on_person)
+        on(Event.DIRECT_OPENED, self._on_direct_opened)
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
         self.socket.on_network(self._on_network)
@@ -227,6 +231,11 @@ class App:
         if session != self._session:
             return
         if named:
+            # Where we are a member and who is here, before the channel
+            # reopens (the list shows which channels are ours).
+            await self._list_conversations()
+            if session != self._session:
+                return
             await self._reopen_channel()
         elif self.state.ask_for_name():
             self.render()
@@ -243,6 +252,15 @@ class App:
     async def _list_channels(self) -> None:
         ack = await self.socket.call(Event.LIST_CHANNELS, Empty())
         self.state.channels_listed(ack)
+        self.render()
+
+    async def _list_conversations(self) -> None:
+        """The channels we are in, our direct conversations, and everyone's
+        names: asked on every session (a reconnect may have missed changes)."""
+        conversations = await self.socket.call(Event.LIST_CONVERSATIONS, Empty())
+        self.state.conversations_listed(conversations)
+        people = await self.socket.call(Event.LIST_PEOPLE, Empty())
+        self.state.people_listed(people)
         self.render()
 
     async def _reopen_channel(self) -> None:
@@ -273,6 +291,18 @@ class App:
 
     def _on_file_expired(self, payload: Any) -> None:
         if self.state.expire_file(payload):
+            self.render()
+
+    def _on_message_updated(self, payload: Any) -> None:
+        if self.state.message_updated(payload):
+            self.render()
+
+    def _on_person(self, payload: Any) -> None:
+        if self.state.person_changed(payload):
+            self.render()
+
+    def _on_direct_opened(self, payload: Any) -> None:
+        if self.state.direct_opened(payload):
             self.render()
 
     # what the person does (view.Handlers) ---------------------------------------

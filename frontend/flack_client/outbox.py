@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any, Final
 
 from flack import protocol
-from flack.protocol import BAD_REPLY, Ack, ErrorCode, Message, SendMessage, fold
+from flack.protocol import BAD_REPLY, Ack, ErrorCode, Message, SendMessage, conversation_key
 from flack_client import wording
 from flack_client.wording import NETWORK, OFFLINE, TIMEOUT, describe_error
 
@@ -59,17 +59,17 @@ class LastIds:
 
     def __init__(self, limit: int = LAST_IDS_MAX) -> None:
         self._limit = limit
-        self._ids: dict[str, tuple[str, int]] = {}  # fold -> (channel as shown, id)
+        self._ids: dict[str, tuple[str, int]] = {}  # conversation_key -> (channel as shown, id)
 
     def get(self, channel: str) -> int | None:
         """The last id seen in ``channel``, if any."""
-        found = self._ids.get(fold(channel))
+        found = self._ids.get(conversation_key(channel))
         return found[1] if found else None
 
     def set(self, channel: str, mid: int | None) -> None:
         """Remember exactly ``mid`` (``None`` forgets the channel). Used when
         a channel's ids started over, so the number may go down."""
-        key = fold(channel)
+        key = conversation_key(channel)
         self._ids.pop(key, None)
         if mid is not None:
             self._ids[key] = (channel, mid)
@@ -118,6 +118,7 @@ class Outgoing:
     status: SendStatus = SendStatus.QUEUED
     attempts: int = 0  # tries that got no useful answer, in a row
     error: str | None = None  # why it failed, in words
+    parent: int | None = None  # a reply in this message's thread (shown there, not in the log)
 
     @property
     def key(self) -> str:
@@ -158,16 +159,20 @@ class Outgoing:
 
     def request(self) -> SendMessage:
         """The ``send_message`` request for it (the same ``client_id`` every try)."""
-        return SendMessage(self.channel, self.text, self.client_id)
+        return SendMessage(self.channel, self.text, self.client_id, self.parent)
 
     def to_wire(self) -> dict[str, Any]:
-        """The storage shape (``failed`` is the reason, or null)."""
-        return {
+        """The storage shape (``failed`` is the reason, or null; ``parent``
+        only for a reply, so the shape of a plain message is as it was)."""
+        wire: dict[str, Any] = {
             "client_id": self.client_id,
             "channel": self.channel,
             "text": self.text,
             "failed": self.error if self.failed else None,
         }
+        if self.parent is not None:
+            wire["parent"] = self.parent
+        return wire
 
     @classmethod
     def from_wire(cls, obj: object) -> Outgoing | None:
@@ -181,9 +186,11 @@ class Outgoing:
             return None
         if not (client_id and channel and text) or len(client_id) > protocol.CLIENT_ID_MAX:
             return None
+        parent = obj.get("parent")
+        parent = parent if protocol.is_count(parent) else None
         if isinstance(failed, str) and failed:
-            return cls(client_id, channel, text, status=SendStatus.FAILED, error=failed)
-        return cls(client_id, channel, text)
+            return cls(client_id, channel, text, status=SendStatus.FAILED, error=failed, parent=parent)
+        return cls(client_id, channel, text, parent=parent)
 
 
 def outbox_from_wire(obj: object) -> list[Outgoing]:
@@ -274,8 +281,8 @@ class Outbox:
         """The messages for ``channel``, in the order they go."""
         if channel is None:
             return []
-        key = fold(channel)
-        return [item for item in self._items if fold(item.channel) == key]
+        key = conversation_key(channel)
+        return [item for item in self._items if conversation_key(item.channel) == key]
 
     def add(self, item: Outgoing) -> None:
         """Queue ``item`` at the end (the caller checked ``full``)."""
@@ -297,9 +304,9 @@ class Outbox:
 
     def next_queued(self, channel: str) -> Outgoing | None:
         """The oldest queued message for ``channel``, now marked as on its way."""
-        key = fold(channel)
+        key = conversation_key(channel)
         for item in self._items:
-            if item.status is SendStatus.QUEUED and fold(item.channel) == key:
+            if item.status is SendStatus.QUEUED and conversation_key(item.channel) == key:
                 item.status = SendStatus.SENDING
                 return item
         return None
@@ -309,7 +316,7 @@ class Outbox:
         if message.client_id is None:
             return False
         item = self.get(message.client_id)
-        if item is None or fold(item.channel) != fold(message.channel):
+        if item is None or conversation_key(item.channel) != conversation_key(message.channel):
             return False
         self._items.remove(item)
         return True
@@ -351,7 +358,7 @@ class Outbox:
             if (
                 item.client_id in self._known
                 or item.failed
-                or fold(item.channel) != fold(channel)
+                or conversation_key(item.channel) != conversation_key(channel)
                 or self.full
             ):
                 continue

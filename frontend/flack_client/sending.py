@@ -41,10 +41,11 @@ class Sending:
         self._show = show
         self._is_open = is_open
 
-    def compose(self, channel: str | None, raw: str) -> Effects:
+    def compose(self, channel: str | None, raw: str, parent: int | None = None) -> Effects:
         """Enter or "Send" with ``channel`` open: the message shows at once as
         pending and goes out through the outbox (now, or once reconnected).
-        Blank input does nothing; a mistake or a full outbox is an alert."""
+        Blank input does nothing; a mistake or a full outbox is an alert.
+        ``parent``: a reply in that message's thread (the thread's "Reply" box)."""
         if channel is None:
             return NOTHING
         checked = check_message(raw)
@@ -53,17 +54,19 @@ class Sending:
             return Effects()
         if checked.value is None:
             return NOTHING
-        if self.queue(channel, checked.value) is None:
+        if self.queue(channel, checked.value, parent=parent) is None:
             return Effects()  # the outbox is full: the alert says so
         return Effects(clear_composer=True, scroll_to_bottom=True, flush_outbox=True)
 
-    def queue(self, channel: str, text: str, client_id: str | None = None) -> Outgoing | None:
+    def queue(
+        self, channel: str, text: str, client_id: str | None = None, *, parent: int | None = None
+    ) -> Outgoing | None:
         """``text`` (already checked) joins the outbox for ``channel`` and
         shows as pending; ``None`` (and an alert) if too many wait already."""
         if self._outbox.full:
             self._alert.show(wording.outbox_full_text(OUTBOX_MAX))
             return None
-        item = Outgoing(client_id or new_client_id(), channel, text)
+        item = Outgoing(client_id or new_client_id(), channel, text, parent=parent)
         self._outbox.add(item)
         return item
 

@@ -37,8 +37,11 @@ from flack.protocol import (
     Named,
     Notice,
     ServerClosing,
+    conversation_key,
+    is_direct,
 )
 from flack_client import wording
+from flack_client.acting import MessageActions
 from flack_client.alert import Alert
 from flack_client.channel import OpenChannel
 from flack_client.channel_list import KnownChannels
@@ -49,13 +52,15 @@ from flack_client.entries import LogEntry, NoticeEntry, read_messages
 from flack_client.identity import Identity, claim_refused_by_server
 from flack_client.log import MessageLog
 from flack_client.outbox import LastIds, Outbox, Outgoing, SendDecision
+from flack_client.people import Directs, People
 from flack_client.sending import Sending
 from flack_client.sharing import Sharing
+from flack_client.talk import PeopleAndConversations
 from flack_client.uploads import Upload, UploadStatus
 from flack_client.wording import OFFLINE, TIMEOUT, describe_error
 
 
-class ChatState:
+class ChatState(PeopleAndConversations, MessageActions):
     """Everything the page shows, in one place. What it holds is for reading;
     only its methods change it."""
 
@@ -72,6 +77,16 @@ class ChatState:
         self._creations = Creations(self._alert, self._channels.get)
         self._ready = False  # the first session is over (``mark_ready``)
         self._saved_channel: str | None = None  # the channel the last visit left open
+        self._people = People()
+        self._directs = Directs(self._people)
+        self._member: set[str] = set()  # keys of the channels we are a member of
+        # What the person is doing to one message of the open conversation
+        # (by id): editing it, confirming its deletion, picking a reaction.
+        self.editing: int | None = None
+        self.edit_error: str | None = None
+        self.deleting: int | None = None
+        self.picking: int | None = None
+        self.thread_parent: int | None = None  # the thread panel shows this message's thread
 
     @property
     def error(self) -> str | None:
@@ -231,6 +246,7 @@ class ChatState:
             self.error = describe_error(BAD_REPLY)
             return Effects()
         first = self._identity.granted(named, quiet=quiet)
+        self._people.set_me(self._identity.token)
         if quiet:
             return Effects(named=True, save_identity=True)
         # Saved from the dialog, which closes: the message box is where
@@ -241,7 +257,9 @@ class ChatState:
 
     def set_identity(self, name: str, token: str) -> bool:
         """Remember who we are; ``True`` if the shown name changed."""
-        return self._identity.set(name, token)
+        changed = self._identity.set(name, token)
+        self._people.set_me(token)
+        return changed
 
     def is_own(self, message: Message) -> bool:
         """Whether we sent ``message`` (names compare case-insensitively)."""
@@ -360,8 +378,9 @@ class ChatState:
         request: ``since`` is the last id seen if the channel is on screen
         (a rejoin after a reconnect asks only for what it missed)."""
         since = self._channel.resume_point(channel)
+        revision = self._channel.resume_revision(channel)
         self._channel.begin_join(channel)
-        return JoinChannel(channel, since)
+        return JoinChannel(channel, since, revision)
 
     def resume_point(self, channel: str) -> int | None:
         """The ``since`` a join of ``channel`` sends (``OpenChannel.resume_point``)."""
@@ -391,19 +410,34 @@ class ChatState:
                 self.error = describe_error(failure.code, failure.message)
             return Effects()
         name = joined.channel.name
-        if not self.finish_join(name, joined.messages, since=request.since, gap=joined.gap):
+        switched = not self.is_open(name)
+        if not self.finish_join(
+            name, joined.messages, since=request.since, gap=joined.gap, revision=request.revision
+        ):
             return NOTHING  # a stale answer: another channel was picked meanwhile
+        if switched:
+            self._end_message_actions(thread=True)
         self._saved_channel = name
         return Effects(save_channel=name, focus_composer=True, flush_outbox=True)
 
     def finish_join(
-        self, channel: str, history: Iterable[Message], *, since: int | None = None, gap: bool = False
+        self,
+        channel: str,
+        history: Iterable[Message],
+        *,
+        since: int | None = None,
+        gap: bool = False,
+        revision: int | None = None,
     ) -> bool:
         """Open ``channel`` with ``history`` (``OpenChannel.finish_join``);
-        ``False`` if this join is stale."""
-        if not self._channel.finish_join(channel, history, since, gap):
+        ``False`` if this join is stale. Joining a channel makes us a member."""
+        if not self._channel.finish_join(channel, history, since, gap, revision):
             return False
-        self.add_channels([channel])  # joined before the list said it exists
+        if is_direct(channel):
+            self._directs.note(channel)
+        else:
+            self.add_channels([channel])  # joined before the list said it exists
+            self._member.add(conversation_key(channel))
         return True
 
     def join_failed(self, channel: str) -> None:
@@ -419,18 +453,25 @@ class ChatState:
         return [*self.message_log.entries, *self.pending_in(self.open_channel)]
 
     def pending_in(self, channel: str | None) -> list[Outgoing]:
-        """The outbox's messages for ``channel``, in the order they go."""
-        return self._outbox.pending_in(channel)
+        """The outbox's messages for ``channel`` (not thread replies: the
+        thread panel shows those), in the order they go."""
+        return [item for item in self._outbox.pending_in(channel) if item.parent is None]
 
     def messages_arrived(self, event: Event, payload: object) -> bool:
-        """A ``message`` or ``messages`` event; ``True`` if the log changed."""
+        """A ``message`` or ``messages`` event (of any conversation we are
+        in); ``True`` if anything shown changed."""
         added = [self.add_message(message) for message in read_messages(event, payload)]
         return any(added)
 
     def add_message(self, message: Message) -> bool:
-        """Take a message (event or own ack); ``True`` if it joined the log
-        (``OpenChannel.add_message``)."""
-        return self._channel.add_message(message)
+        """Take a message (event or own ack, new or changed); ``True`` if
+        anything shown changed. Routed by its conversation: a message in a
+        direct conversation this page did not know of lists it."""
+        listed = is_direct(message.channel) and self._directs.note(message.channel)
+        changed = self._channel.add_message(message)
+        if changed:
+            self._drop_vanished()
+        return changed or listed
 
     def _deliver(self, message: Message) -> bool:
         """Ours, sent through the outbox: the real message replaces the pending one."""
@@ -554,39 +595,3 @@ class ChatState:
         """The client itself failed (a bug, logged for developers): say
         something to people instead of failing silently."""
         self.error = describe_error(wording.CLIENT_BUG)
-
-    # what to show -------------------------------------------------------------
-
-    @property
-    def connection_label(self) -> str:
-        """The words in the status area."""
-        return wording.STATUS_WORDS[self.connection.value]
-
-    @property
-    def can_compose(self) -> bool:
-        """The composer is usable only with a channel open."""
-        return self.open_channel is not None
-
-    @property
-    def new_channel_placeholder(self) -> str:
-        """The hint inside the empty "New channel" box."""
-        return wording.NEW_CHANNEL_PLACEHOLDER if self._ready else wording.LOADING
-
-    @property
-    def can_share(self) -> bool:
-        """Files can be shared only into an open channel."""
-        return self.open_channel is not None
-
-    @property
-    def drop_hint(self) -> str:
-        """What the drop highlight says while files are dragged over the pane."""
-        return wording.drop_hint(self.open_channel)
-
-    @property
-    def composer_placeholder(self) -> str:
-        """The hint inside the empty composer."""
-        return wording.composer_placeholder(self.open_channel, self._ready)
-
-    def empty_log_text(self) -> str:
-        """What to say when the open channel has no messages yet."""
-        return wording.empty_log_text(self.open_channel)

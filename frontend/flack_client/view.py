@@ -20,9 +20,10 @@ from pyodide.ffi import create_proxy, to_js  # type: ignore[import-not-found]
 
 from flack_client import wording
 from flack_client.checks import is_send_key
-from flack_client.log_view import LogView, element
+from flack_client.log_view import LogView, ThreadView, element
 from flack_client.sharing import paste_shares, pasted_name
 from flack_client.state import ChatState
+from flack_client.talk_view import TalkView
 from flack_client.uploads import Upload
 from flack_client.viewer import ImageViewer
 
@@ -43,6 +44,20 @@ class Handlers(Protocol):
     def retry_upload(self, key: str) -> None: ...
     def retry_send(self, client_id: str) -> None: ...
     def discard_send(self, client_id: str) -> None: ...
+    def open_person(self, pid: str) -> None: ...
+    def leave_channel(self) -> None: ...
+    def start_edit(self, mid: int) -> None: ...
+    def save_edit(self, raw: str) -> None: ...
+    def cancel_edit(self) -> None: ...
+    def ask_delete(self, mid: int) -> None: ...
+    def confirm_delete(self) -> None: ...
+    def cancel_delete(self) -> None: ...
+    def open_picker(self, mid: int) -> None: ...
+    def close_picker(self, back: bool = True) -> None: ...
+    def react(self, mid: int, emoji: str) -> None: ...
+    def open_thread(self, mid: int) -> None: ...
+    def close_thread(self) -> None: ...
+    def send_reply(self, raw: str) -> None: ...
 
 
 class _UploadRow:
@@ -182,6 +197,15 @@ class View:
         self._channels_shown: tuple[Any, ...] | None = None
         self._title_shown: str | None = "\0"  # matches no channel: first render draws
         self.log_view = LogView(self.log, by_id("log-empty"))
+        self.thread_view = ThreadView(by_id("thread"), by_id("thread-log"))
+        self.talk = TalkView(
+            log=self.log,
+            log_view=self.log_view,
+            thread_view=self.thread_view,
+            channel_list=self.channel_list,
+            listen=self._listen,
+            focus_composer=self.focus_composer,
+        )
         self._can_cancel = False
         self._can_share = False
         self._upload_rows: dict[str, _UploadRow] = {}
@@ -249,6 +273,7 @@ class View:
         self._listen(self.message_input, "input", lambda _e: self._fit_composer())
         self._listen(self.error_dismiss, "click", lambda _e: app.dismiss_error())
         self._bind_files(app)
+        self.talk.bind(app)
 
     def _bind_files(self, app: Handlers) -> None:
         """ "Share a file", drag and drop, the upload rows' buttons, and
@@ -419,6 +444,7 @@ class View:
         self._render_channels(state)
         self._render_title(state)
         self.log_view.render(state)
+        self.talk.render(state)
         self._set_inert(self.message_input, not state.can_compose)
         self.message_input.placeholder = state.composer_placeholder
         self.send_button.disabled = not state.can_compose
@@ -516,7 +542,8 @@ class View:
             self.name_input.removeAttribute("aria-invalid")
 
     def _render_channels(self, state: ChatState) -> None:
-        shown = (tuple(state.channels), state.open_channel)
+        members = tuple(state.is_member(name) for name in state.channels)
+        shown = (tuple(state.channels), state.open_channel, members)
         if shown == self._channels_shown:
             return
         # The open channel stays in view: on a phone the list is a strip that
@@ -527,11 +554,15 @@ class View:
         follow = opened or (bool(before) and self._in_list_view(before))
         self._channels_shown = shown
         items = []
-        for name in state.channels:
-            button = element("button", "channel")
+        for name, member in zip(state.channels, members, strict=True):
+            button = element("button", "channel" if member else "channel channel--other")
             button.type = "button"
             button.dataset.channel = name
             _hash_label(button, name)
+            if not member:
+                # Said after the name (which stays first, for voice control
+                # and for finding it): opening it joins it.
+                button.append(element("span", "visually-hidden", f", {wording.NOT_JOINED}"))
             if state.is_open(name):
                 button.setAttribute("aria-current", "true")
             item = element("li")
@@ -555,11 +586,14 @@ class View:
         )
 
     def _render_title(self, state: ChatState) -> None:
-        if state.open_channel == self._title_shown:
+        title = f"{state.open_channel}\0{state.open_title}"
+        if title == self._title_shown:
             return
-        self._title_shown = state.open_channel
+        self._title_shown = title
         self.title.replaceChildren()
         if state.open_channel is None:
             self.title.textContent = wording.NO_CHANNEL_OPEN
+        elif state.open_is_direct:
+            self.title.textContent = state.open_title or ""
         else:
             _hash_label(self.title, state.open_channel)

@@ -238,3 +238,53 @@ def viewer_label(name: str) -> str:
 def download_label(name: str) -> str:
     """The viewer's download link: the visible word first (voice control)."""
     return f"{DOWNLOAD} {name}"
+
+
+# --- Team conversations (issue 14) ------------------------------------------------------
+
+SOMEONE: Final = "Someone"  # a person whose name this page does not know (yet)
+LEAVE_CHANNEL: Final = "Leave channel"
+NOT_JOINED: Final = "not joined"  # said after a channel's name in the list
+REPLY_IN_THREAD: Final = "Reply in thread"
+ADD_REACTION: Final = "Add reaction"
+EDIT_MESSAGE: Final = "Edit message"
+DELETE_MESSAGE: Final = "Delete message"
+SAVE: Final = "Save"
+DELETE: Final = "Delete"
+EDITED: Final = "edited"
+THREAD: Final = "Thread"
+CLOSE_THREAD: Final = "Close thread"
+REPLY: Final = "Reply"
+PICK_REACTION: Final = "Pick a reaction"
+DELETE_QUESTION: Final = "Delete this message?"
+DELETE_EXPLAINED: Final = "It disappears for everyone, with its reactions, its thread and its file."
+REPLIES_GONE: Final = "Earlier replies are no longer kept"
+THREAD_GONE: Final = "That message is not there any more, and neither is its thread."
+NO_PEOPLE: Final = "Nobody else has a name yet."
+NO_DIRECTS: Final = "No direct messages yet. Pick someone under People."
+EDIT_HINT: Final = "Enter saves, Escape cancels"
+
+
+def you_label(name: str) -> str:
+    """Our own entry in the People list: ``Zoë (you)``."""
+    return f"{name} {YOU}"
+
+
+def replies_text(count: int) -> str:
+    """The thread button under a message: ``1 reply``, ``3 replies``."""
+    return f"{count} {'reply' if count == 1 else 'replies'}"
+
+
+def direct_title(names: str) -> str:
+    """The composer's hint in a direct conversation."""
+    return f"Message {names}"
+
+
+def reaction_tooltip(who: str, emoji: str) -> str:
+    """Who put ``emoji`` under a message (the chip's tooltip)."""
+    return f"{who} reacted with {emoji}"
+
+
+def thread_placeholder(ready: bool = True) -> str:
+    """The hint inside the empty "Reply" box."""
+    return "Reply in the thread" if ready else LOADING

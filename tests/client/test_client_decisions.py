@@ -74,7 +74,8 @@ class TestJoinAnswered:
         assert state.begin_join("general") == JoinChannel("general", None)
         join(state, "general", joined_ack("general", [wire_message(3)]))
         state.connection_lost()
-        assert state.begin_join("general") == JoinChannel("general", 3)
+        # A rejoin also says the last change it saw (0: none yet).
+        assert state.begin_join("general") == JoinChannel("general", 3, 0)
 
     def test_a_stale_answer_does_nothing(self) -> None:
         state = named()

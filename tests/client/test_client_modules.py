@@ -16,7 +16,17 @@ CLIENT = Path(flack_client.__file__).parent
 FRONTEND = CLIENT.parent
 # The thin layers that touch the browser; everything else decides, and is
 # tested here under CPython.
-BROWSER_GLUE = {"main", "view", "viewer", "log_view", "net", "storage", "uploads_http"}
+BROWSER_GLUE = {
+    "main",
+    "view",
+    "viewer",
+    "log_view",
+    "net",
+    "storage",
+    "uploads_http",
+    "talk_view",
+    "talk_handlers",
+}
 PURE = sorted(path.stem for path in CLIENT.glob("*.py") if path.stem not in BROWSER_GLUE | {"__init__"})
 
 
