@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -89,25 +89,30 @@ class InProcessServer:
         self._loop.call_soon_threadsafe(run)
         return done.result(timeout)
 
+    def call_async(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float = 10.0) -> T:
+        """Run ``make()`` (a coroutine) on the server's loop; its result."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(make(), self._loop).result(timeout)
+
     # what tests look at ----------------------------------------------------------
 
     def room_mismatches(self) -> dict[str, tuple[set[str], set[str]]]:
         """Connections whose socket.io rooms differ from the core's idea of
         where they are: sid -> (rooms it is in, rooms the core says)."""
 
-        def check() -> dict[str, tuple[set[str], set[str]]]:
+        async def check() -> dict[str, tuple[set[str], set[str]]]:
             from flack.transport.rooms import room_of_key
 
             sio, chat = self.app.ctx.sio, self.app.ctx.chat
             found = {}
             for sid in chat.connections():
                 actual = {r for r in sio.rooms(sid) if r != sid}
-                expected = {room_of_key(key) for key in chat.conversations_of(sid)}
+                expected = {room_of_key(key) for key in await chat.conversations_of(sid)}
                 if actual != expected:
                     found[sid] = (actual, expected)
             return found
 
-        return self.call(check)
+        return self.call_async(check)
 
     def app_attr(self, name: str) -> Any:
         """``app.ctx.<name>``, read on the server loop."""

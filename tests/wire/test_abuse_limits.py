@@ -145,7 +145,7 @@ async def test_a_member_hears_at_most_the_notice_budget_of_one_person(serve, con
         token = peer.token
         ack = await peer.call("join_channel", {"channel": channel})
         if ack["ok"]:
-            await peer.ok("leave_channel", {})
+            await peer.ok("leave_channel", {"channel": channel})
         else:
             refusals.append(ack)
         await peer.sio.disconnect()
@@ -288,7 +288,7 @@ async def test_unused_channels_are_released(serve, connect) -> None:
         await ada.ok("create_channel", {"channel": channel})
     await ada.ok("join_channel", {"channel": talked})
     await ada.ok("send_message", {"channel": talked, "text": "a message keeps it"})
-    await ada.ok("leave_channel", {})
+    await ada.ok("leave_channel", {"channel": talked})
     await bob.ok("join_channel", {"channel": occupied})
     # Created last: the others would be due first, were it not for the
     # message and the member.

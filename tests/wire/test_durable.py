@@ -298,7 +298,8 @@ async def test_a_record_cut_off_by_a_crash_is_left_out_with_a_warning(tmp_path: 
         assert [m["text"] for m in history] == ["m0", "m1"]
         await bob.sio.disconnect()
     said = (tmp_path / "log").read_text()
-    assert f"{journal}: the last record (line 6) is incomplete, left out (cut off by a crash)" in said, said
+    # Lines: the name, its connection, the channel, Ada joining it, m0, m1, m2.
+    assert f"{journal}: the last record (line 7) is incomplete, left out (cut off by a crash)" in said, said
 
 
 def damage_mid_journal(data: Path, journal: Path) -> None:

@@ -184,7 +184,7 @@ async def test_a_malformed_long_polling_body_closes_its_session(
 # a frame over 4 MiB (and drops the connection).
 AIOHTTP_MAX_FRAME = 4 * 1024 * 1024
 # The bound docs/protocol.md gives for a join_channel acknowledgement.
-JOIN_ACK_MAX = 2_500_000
+JOIN_ACK_MAX = 3_100_000
 
 
 def test_the_largest_possible_join_acknowledgement_is_bounded() -> None:
@@ -193,8 +193,17 @@ def test_the_largest_possible_join_acknowledgement_is_bounded() -> None:
     surrogate; an emoji is 4), ids at their largest."""
     from socketio import packet
 
-    from flack.protocol import Channel, File, Joined, Message, ok_ack
-    from flack.protocol.limits import CHANNEL_MAX, CLIENT_ID_MAX, FILE_NAME_MAX, FILE_TYPE_MAX, NAME_MAX
+    from flack.protocol import Channel, File, Joined, Message, Reaction, ok_ack
+    from flack.protocol.limits import (
+        CHANNEL_MAX,
+        CLIENT_ID_MAX,
+        EMOJI_MAX,
+        FILE_NAME_MAX,
+        FILE_TYPE_MAX,
+        NAME_MAX,
+        REACTIONS_MAX,
+        REACTIONS_TOTAL_MAX,
+    )
     from flack.transport.engine_guard import CheckedPacket
     from flack.transport.files import file_url
 
@@ -202,6 +211,14 @@ def test_the_largest_possible_join_acknowledgement_is_bounded() -> None:
     time = "2026-11-25T10:39:47.123Z"
     name = "😀" * FILE_NAME_MAX  # its URL is percent-encoded: 12 bytes a character
     shared = File("f" * 64, name, 10**15, costly * FILE_TYPE_MAX, file_url("f" * 64, name), True, True)
+    # Reactions at their heaviest: every distinct emoji at its longest (4
+    # bytes a character), the total spread over them, ids of 16 characters.
+    per_emoji = REACTIONS_TOTAL_MAX // REACTIONS_MAX
+    reactions = tuple(
+        Reaction(chr(0x1F600 + e) * EMOJI_MAX, tuple(f"{e:08x}{p:08x}" for p in range(per_emoji)))
+        for e in range(REACTIONS_MAX)
+    )
+    team = {"sender_id": "f" * 16, "parent": 10**15, "replies": 10**15, "reactions": reactions}
     texts = [
         Message(
             10**15 + i,
@@ -211,11 +228,24 @@ def test_the_largest_possible_join_acknowledgement_is_bounded() -> None:
             time,
             None,
             costly * CLIENT_ID_MAX,
+            edited=True,
+            revision=10**15,
+            **team,  # type: ignore[arg-type]
         )
         for i in range(HISTORY_LIMIT)
     ]
     files = [
-        Message(10**15 + i, costly * CHANNEL_MAX, costly * NAME_MAX, "", time, shared, costly * CLIENT_ID_MAX)
+        Message(
+            10**15 + i,
+            costly * CHANNEL_MAX,
+            costly * NAME_MAX,
+            "",
+            time,
+            shared,
+            costly * CLIENT_ID_MAX,
+            revision=10**15,
+            **team,  # type: ignore[arg-type]
+        )
         for i in range(HISTORY_LIMIT)
     ]
     for history in (texts, files):

@@ -12,9 +12,10 @@ synchronous functions):
   of one person, claim, rename, switch identity, create, join, leave, send,
   resend, disconnect, reconnect with their token and forge "connect" and
   "disconnect" events, in any order. After every step the rooms equal the
-  core's idea, the core's idea equals the model's, every message reached
-  exactly the connections in its channel when it was sent (no other, none
-  twice), and every connection still answers.
+  core's idea, the core's idea equals the model's (a tab receives exactly
+  its person's channels), every message reached exactly the connections of
+  its channel's members when it was sent (no other, none twice), and every
+  connection still answers.
 
 The room invariant reads the server's own objects, so those servers run in
 this process (``InProcessServer``: the real app under uvicorn, the default
@@ -162,8 +163,7 @@ class Target:
 @pytest.fixture(scope="module")
 def inside() -> Iterator[InProcessServer]:
     """This module's in-process server, shared by the payload fuzz and the
-    state machine. A short leave grace period, so held departures come due
-    on the server's timer while the state machine keeps moving."""
+    state machine."""
     with InProcessServer() as server:
         yield server
 
@@ -274,6 +274,8 @@ class Person:
     sent: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (payload, message)
     # Names it had before renaming, still its own (for a day; at most RESERVED_MAX, the latest).
     old_names: list[str] = field(default_factory=list)
+    # The folded keys of the channels it is a member of (membership is the person's).
+    channels: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -283,7 +285,6 @@ class Tab:
 
     peer: Peer | None = None
     person: int | None = None  # index into the machine's people; None: no name claimed
-    channel: str | None = None  # the folded key of the channel it has open
     allowed: set[tuple[str, int]] = field(default_factory=set)
 
     @property
@@ -332,6 +333,10 @@ class RoomsMachine(RuleBasedStateMachine):
     def named(self) -> list[int]:
         return [n for n in self.live() if self.tabs[n].person is not None]
 
+    def channels_of(self, tab: Tab) -> set[str]:
+        """Where a tab receives: its person's channels (nothing unnamed)."""
+        return self.people[tab.person].channels if tab.person is not None else set()
+
     def holder(self, name: str) -> int | None:
         """Which person holds ``name``, or a name it cannot coexist with, as
         their name or an old one kept after a rename (names are reserved for
@@ -354,16 +359,16 @@ class RoomsMachine(RuleBasedStateMachine):
     def connect_everyone(self) -> None:
         for slot, person in enumerate([0, 0, 0, 1, 2]):
             self.reconnect_as(slot, person)
-        # Two channels to move between from the start (the third is the
-        # rules' to create): two tabs of one person together in the first,
-        # with somebody else; the third tab in the second; one tab nowhere.
+        # Two channels from the start (the third is the rules' to create):
+        # the first person (three tabs) in both, with somebody else in the
+        # first; the third person nowhere.
         first, second = self.channel_names[:2]
         for name in (first, second):
             self.must(0, "create_channel", {"channel": name})
             self.created.add(fold(name))
-        for slot, name in ((0, first), (1, first), (3, first), (2, second)):
+        for slot, name in ((0, first), (3, first), (2, second)):
             self.must(slot, "join_channel", {"channel": name})
-            self.tabs[slot].channel = fold(name)
+            self.people[self.tabs[slot].person or 0].channels.add(fold(name))
 
     def must(self, slot: int, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         """``slot`` sends an event that must succeed; the ack's data."""
@@ -410,7 +415,7 @@ class RoomsMachine(RuleBasedStateMachine):
                 kept = [n for n in kept if not same(n, person.name)] + [person.name]
             person.old_names = kept[-RESERVED_MAX:]
         person.name, person.token = name, ack["data"]["token"]
-        tab.person = expect_person  # the open channel stays open
+        tab.person = expect_person  # the tab now receives this person's conversations
 
     @precondition(lambda self: self.live())
     @rule(
@@ -465,28 +470,35 @@ class RoomsMachine(RuleBasedStateMachine):
             expect_error(ack, ErrorCode.NO_SUCH_CHANNEL)
         else:
             assert ack["ok"] is True and fold(ack["data"]["channel"]["name"]) == fold(name), ack
-            tab.channel = fold(name)
+            self.channels_of(tab).add(fold(name))
 
     @precondition(lambda self: self.live())
-    @rule(data=st.data())
-    def leave_channel(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), pick=st.integers(0, POOL - 1))
+    def leave_channel(self, data: st.DataObject, pick: int) -> None:
         slot = data.draw(st.sampled_from(self.live()), label="tab")
-        tab = self.tabs[slot]
+        tab, name = self.tabs[slot], self.channel_names[pick]
         assert tab.peer is not None
-        assert self.run(tab.peer.call("leave_channel", {}))["ok"] is True
-        tab.channel = None
+        ack = self.run(tab.peer.call("leave_channel", {"channel": name}))
+        if tab.person is None:
+            expect_error(ack, ErrorCode.NOT_NAMED)
+        elif fold(name) not in self.created:
+            expect_error(ack, ErrorCode.NO_SUCH_CHANNEL)
+        else:
+            assert ack["ok"] is True, ack
+            self.channels_of(tab).discard(fold(name))
 
     # -- messages ---------------------------------------------------------------------------
 
     @precondition(lambda self: self.live())
     @rule(data=st.data(), where=st.one_of(st.none(), st.integers(0, POOL - 1)))
     def send_message(self, data: st.DataObject, where: int | None) -> None:
-        """Send to the tab's open channel (``where`` None) or a named one;
-        every connection in that channel then receives it."""
+        """Send to one of the tab's channels (``where`` None) or a named one;
+        every connection of every member then receives it."""
         slot = data.draw(st.sampled_from(self.live()), label="tab")
         tab = self.tabs[slot]
         assert tab.peer is not None
-        channel = tab.channel if where is None else fold(self.channel_names[where])
+        mine = sorted(self.channels_of(tab))
+        channel = (mine[0] if mine else None) if where is None else fold(self.channel_names[where])
         if channel is None:
             channel = fold(self.channel_names[0])
         payload = {"channel": channel, "text": f"t{next(self.texts)}", "client_id": unique("cid-")}
@@ -495,7 +507,7 @@ class RoomsMachine(RuleBasedStateMachine):
             expect_error(ack, ErrorCode.NOT_NAMED)
         elif channel not in self.created:
             expect_error(ack, ErrorCode.NO_SUCH_CHANNEL)
-        elif tab.channel != channel:
+        elif channel not in self.channels_of(tab):
             expect_error(ack, ErrorCode.NOT_IN_CHANNEL)
         else:
             assert ack["ok"] is True and ack["data"]["duplicate"] is False, ack
@@ -505,7 +517,7 @@ class RoomsMachine(RuleBasedStateMachine):
 
     def delivered(self, channel: str, message: dict[str, Any]) -> None:
         """Everybody in ``channel`` now may, and must, receive ``message``."""
-        members = [self.tabs[n] for n in self.live() if self.tabs[n].channel == channel]
+        members = [self.tabs[n] for n in self.live() if channel in self.channels_of(self.tabs[n])]
         for member in members:
             member.allowed.add(key(message))
 
@@ -588,13 +600,13 @@ class RoomsMachine(RuleBasedStateMachine):
         chat = self.server.app.ctx.chat
         tabs = {self.tabs[n].sid: self.tabs[n] for n in self.live()}
 
-        def read() -> tuple[set[str], dict[str, frozenset[str]]]:
-            return set(chat.connections()), {sid: chat.conversations_of(sid) for sid in tabs}
+        async def read() -> tuple[set[str], dict[str, frozenset[str]]]:
+            return set(chat.connections()), {sid: await chat.conversations_of(sid) for sid in tabs}
 
-        connected, where = self.server.call(read)
+        connected, where = self.server.call_async(read)
         assert set(tabs) <= connected, "a live connection was forgotten"
         for sid, tab in tabs.items():
-            assert where[sid] == (frozenset({tab.channel}) if tab.channel else frozenset()), sid
+            assert where[sid] == frozenset(self.channels_of(tab)), sid
 
     @invariant()
     def each_message_reached_exactly_its_channel_once(self) -> None:

@@ -10,6 +10,8 @@ import socket
 import struct
 from urllib.parse import urlsplit
 
+import aiohttp
+
 from wire_support import unique
 
 
@@ -28,7 +30,7 @@ def ws_text_frame(text: str) -> bytes:
     return header + mask + masked
 
 
-async def stalled_client(server_url: str, name: str, channel: str) -> asyncio.StreamWriter:
+async def stalled_client(server_url: str, name: str, channel: str) -> tuple[str, asyncio.StreamWriter]:
     """A real socket.io client over a hand-made websocket that joins, then never reads again."""
     parts = urlsplit(server_url)
     sock = socket.socket()
@@ -47,6 +49,16 @@ async def stalled_client(server_url: str, name: str, channel: str) -> asyncio.St
     async with asyncio.timeout(5):
         response = await reader.readuntil(b"\r\n\r\n")
     assert b" 101 " in response
+    # Engine.IO's open packet, the first frame (the server's are unmasked):
+    # the session id, to ask the server about later.
+    async with asyncio.timeout(5):
+        head = await reader.readexactly(2)
+        length = head[1] & 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", await reader.readexactly(2))
+        opened = (await reader.readexactly(length)).decode()
+    assert opened.startswith("0"), opened
+    sid = json.loads(opened[1:])["sid"]
     for text in (
         "40",
         "420" + json.dumps(["claim_name", {"name": name}]),
@@ -55,7 +67,24 @@ async def stalled_client(server_url: str, name: str, channel: str) -> asyncio.St
         writer.write(ws_text_frame(text))
         await writer.drain()
         await asyncio.sleep(0.2)
-    return writer  # from now on nobody reads ``reader``
+    return sid, writer  # from now on nobody reads ``reader``
+
+
+# What Engine.IO answers an HTTP request for a websocket session: while it
+# lives, that it expected none; once closed, that it is disconnected or unknown.
+ALIVE = "Unexpected HTTP request"
+
+
+async def session_state(server_url: str, sid: str) -> str:
+    """What the server says of Engine.IO session ``sid``, asked over HTTP."""
+    url = f"{server_url}/socket.io/?EIO=4&transport=polling&sid={sid}"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        said = await response.text()
+    assert response.status == 400, said
+    if ALIVE in said:
+        return ALIVE
+    assert "Session is disconnected" in said or "Invalid session" in said, said
+    return "closed"
 
 
 async def test_a_client_that_stops_reading_is_disconnected(server_url: str, peers) -> None:
@@ -64,16 +93,18 @@ async def test_a_client_that_stops_reading_is_disconnected(server_url: str, peer
     await talker.ok("create_channel", {"channel": channel})
     await talker.ok("join_channel", {"channel": channel})
     sleepy = unique("sleepy")
-    writer = await stalled_client(server_url, sleepy, channel)
+    sid, writer = await stalled_client(server_url, sleepy, channel)
     try:
         await talker.wait_for("notice", lambda n: n["kind"] == "join" and n["name"] == sleepy)
+        assert await session_state(server_url, sid) == ALIVE
         big = "x" * 3990
-        for n in range(3000):  # bounded: ~12 MB the stalled client would have to hold
+        for n in range(3_000):  # ~12 MB: past what may wait, whatever the kernel buffers hold
             await talker.ok("send_message", {"channel": channel, "text": f"{n} {big}"})
-            if any(e["kind"] == "leave" and e["name"] == sleepy for e in talker.events("notice")):
-                break
-        left = await talker.wait_for("notice", lambda n: n["kind"] == "leave" and n["name"] == sleepy)
-        assert left["channel"] == channel
+        # Closing a connection is no news any more (membership stays), so
+        # the server itself is asked: its Engine.IO session is closed.
+        async with asyncio.timeout(10):  # bounded: the reaper looks every second
+            while await session_state(server_url, sid) == ALIVE:
+                await asyncio.sleep(0.1)
         # The server is fine and still delivers to everyone else.
         sent = await talker.ok("send_message", {"channel": channel, "text": "after"})
         assert sent["message"]["text"] == "after"

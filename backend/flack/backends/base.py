@@ -99,8 +99,9 @@ class StateBackend(ABC):
     @abstractmethod
     async def recall_sent(self, sent_by: str, client_id: str) -> Message | None:
         """The message this identity token already sent with this client id
-        (as it is now, if it is still kept), if it is still remembered: each identity's latest ``SENT_REMEMBERED``
-        sends, whatever others send; forgotten with the identity."""
+        (as it is now, if it is still kept), if it is still remembered: each
+        identity's latest ``SENT_REMEMBERED`` sends, whatever others send;
+        forgotten with the identity."""
 
     @abstractmethod
     async def expire_file(self, key: str, message_id: int) -> Message | None:

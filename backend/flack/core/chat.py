@@ -35,6 +35,7 @@ from flack.core.models import Change, Channel, File, Identity, Message, Notice
 from flack.protocol import (
     DIRECT_MAX,
     REACTIONS_MAX,
+    REACTIONS_TOTAL_MAX,
     Direct,
     NoticeKind,
     Person,
@@ -603,8 +604,12 @@ class Chat:
         session = self.named(sid)
         emoji = clean_emoji(raw_emoji)
         channel, message = await self._visible(sid, label, message_id)
-        if message.reaction(emoji) is None and len(message.reactions) >= REACTIONS_MAX:
+        mine = message.reaction(emoji)
+        if mine is None and len(message.reactions) >= REACTIONS_MAX:
             raise TooManyReactions(f"A message can have at most {REACTIONS_MAX} different reactions.")
+        adding = mine is None or session.person not in mine.people
+        if adding and sum(len(r.people) for r in message.reactions) >= REACTIONS_TOTAL_MAX:
+            raise TooManyReactions(f"A message can have at most {REACTIONS_TOTAL_MAX} reactions.")
         self.budgets.take(MESSAGES, person=session.token, address=session.address)
         return await self._change(channel, message_id, {"toggle": [emoji, session.person]})
 

@@ -39,6 +39,7 @@ from flack.protocol.limits import (
     PREVIEW_TYPES,
     PROTOCOL_VERSION,
     REACTIONS_MAX,
+    REACTIONS_TOTAL_MAX,
     SOCKET_PAYLOAD_MAX,
     TOKEN_MAX,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "PREVIEW_TYPES",
     "PROTOCOL_VERSION",
     "REACTIONS_MAX",
+    "REACTIONS_TOTAL_MAX",
     "SENTENCES",
     "SERVER_EVENTS",
     "SOCKET_PAYLOAD_MAX",

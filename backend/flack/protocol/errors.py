@@ -79,6 +79,7 @@ SENTENCES: Final[dict[ErrorCode, str]] = {
     ErrorCode.NO_SUCH_PERSON: "There is nobody by that name here.",
     ErrorCode.TOO_MANY_PEOPLE: f"A direct conversation can have at most {DIRECT_MAX} people.",
     ErrorCode.TOO_MANY_REACTIONS: f"A message can have at most {REACTIONS_MAX} different reactions.",
+    # (or REACTIONS_TOTAL_MAX reactions in all; the server's refusal says which)
     ErrorCode.EMOJI_INVALID: "A reaction is one emoji.",
     ErrorCode.CANNOT_LEAVE: "A direct conversation cannot be left.",
     ErrorCode.RATE_LIMITED: "Slow down a little: too much at once. Try again in a moment.",

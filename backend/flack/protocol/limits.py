@@ -40,7 +40,11 @@ PREVIEW_TYPES: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image
 DIRECT_MAX: Final = 8
 # A person's public id: this many lowercase hex digits (``rules.person_id``).
 PERSON_ID_LENGTH: Final = 16
-# Distinct emoji on one message (each may be from any number of people).
+# Distinct emoji on one message.
 REACTIONS_MAX: Final = 20
+# Reactions on one message, all emoji together (one per person and emoji):
+# bounds what a message weighs on the wire (a join's 100 messages stay
+# under the 4 MiB frame python-socketio's client accepts; see docs/protocol.md).
+REACTIONS_TOTAL_MAX: Final = 200
 # Characters of one reaction's emoji (a family emoji with its joiners is 11).
 EMOJI_MAX: Final = 16
