@@ -161,3 +161,67 @@ def test_loading_and_phone_screens_have_no_serious_or_critical_violations(
 
     found = {screen: violations for screen, violations in severe.items() if violations}
     assert found == {}, json.dumps(found, indent=2)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_team_conversation_screens_have_no_serious_or_critical_violations(
+    person, names, axe_source: str, scheme: str
+) -> None:
+    """Issue 14's screens: a direct conversation open (with a reaction, an
+    edited message and a thread's reply count), the thread panel, the emoji
+    picker, the edit box and the delete dialog; the thread on a phone too."""
+    severe: dict[str, list[dict[str, Any]]] = {}
+    alice = person(names("Alice"), color_scheme=scheme)
+    bob = person(names("Bob"), color_scheme=scheme, viewport={"width": 375, "height": 667})
+    assert alice.name is not None and bob.name is not None
+
+    alice.page.get_by_role("navigation", name="People").get_by_role("button", name=bob.name).click()
+    expect(alice.heading(bob.name)).to_be_visible()
+    alice.send("A question for you, **in private**.")
+    alice.send("Second thoughts")
+    mine = alice.article("A question for you")
+    mine.hover()
+    mine.get_by_role("button", name="Add reaction").click()
+    picker = alice.page.get_by_role("dialog", name="Pick a reaction")
+    expect(picker).to_be_visible()
+    severe["picker open"] = audit(alice.page, axe_source, f"the emoji picker ({scheme})")
+    picker.get_by_role("button", name="🎉", exact=True).click()
+    expect(mine.get_by_role("button", name="🎉 1", exact=True)).to_be_visible()
+
+    later = alice.article("Second thoughts")
+    later.hover()
+    later.get_by_role("button", name="Edit message").click()
+    expect(alice.log.get_by_role("textbox", name="Edit message")).to_be_focused()
+    severe["edit box open"] = audit(alice.page, axe_source, f"the edit box ({scheme})")
+    alice.log.get_by_role("textbox", name="Edit message").fill("Second thoughts, edited")
+    alice.log.get_by_role("textbox", name="Edit message").press("Enter")
+    expect(alice.article("Second thoughts, edited")).to_contain_text("edited")
+
+    later = alice.article("Second thoughts, edited")
+    later.hover()
+    later.get_by_role("button", name="Delete message").click()
+    expect(alice.page.get_by_role("dialog", name="Delete this message?")).to_be_visible()
+    severe["delete dialog"] = audit(alice.page, axe_source, f"the delete dialog ({scheme})")
+    alice.page.get_by_role("button", name="Cancel").click()
+
+    # Bob, on a phone: the conversation, then its thread over it.
+    dm = bob.page.get_by_role("navigation", name="Direct messages").get_by_role("button", name=alice.name)
+    dm.click()
+    expect(bob.article("A question for you")).to_be_visible()
+    screen = f"a direct conversation on a phone ({scheme})"
+    severe["direct conversation on a phone"] = audit(bob.page, axe_source, screen)
+    bob.article("A question for you").get_by_role("button", name="Reply in thread").click()
+    reply = bob.page.get_by_role("textbox", name="Reply", exact=True)
+    reply.fill("Sure, ask away.")
+    reply.press("Enter")
+    thread = bob.page.get_by_role("complementary", name="Thread")
+    expect(thread.get_by_role("article")).to_have_count(2)
+    severe["thread on a phone"] = audit(bob.page, axe_source, f"the thread on a phone ({scheme})")
+
+    expect(mine.get_by_role("button", name="1 reply")).to_be_visible()
+    mine.get_by_role("button", name="1 reply").click()
+    expect(alice.page.get_by_role("complementary", name="Thread").get_by_role("article")).to_have_count(2)
+    severe["direct conversation with its thread"] = audit(alice.page, axe_source, f"the thread ({scheme})")
+
+    found = {screen: violations for screen, violations in severe.items() if violations}
+    assert found == {}, json.dumps(found, indent=2)

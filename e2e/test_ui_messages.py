@@ -104,8 +104,10 @@ def test_own_messages_look_different_and_times_are_local(person, names):
 
 
 def test_join_and_leave_are_announced_to_the_others(person, names):
-    """When B opens A's channel A reads a join notice; when B opens another
-    channel A reads a leave notice. B's own log shows no notice about B."""
+    """When B opens A's channel (and so joins it) A reads a join notice; when
+    B presses "Leave channel" A reads a leave notice. Opening another channel
+    and coming back is not news (issue 14: membership, not viewing). B's own
+    log shows no notice about B."""
     alice, bob = person(names("Alice")), person(names("Bob"))
     room, other = names("Meet"), names("Elsewhere")
     alice.create_channel(other)
@@ -118,7 +120,11 @@ def test_join_and_leave_are_announced_to_the_others(person, names):
     expect(bob.log).not_to_contain_text(joined)
 
     bob.open_channel(other)
+    bob.open_channel(room)
+    bob.page.get_by_role("button", name="Leave channel").click()
     expect(alice.log).to_contain_text(re.compile(re.escape(bob.name) + r".*(left|leave)", re.I))
+    # The leave notice is the barrier: switching away and back said nothing.
+    expect(alice.log.get_by_text(joined)).to_have_count(1)
     # Notices are not messages.
     expect(alice.articles).to_have_count(0)
 

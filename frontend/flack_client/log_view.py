@@ -170,12 +170,13 @@ def _button(cls: str, text: str, action: str, label: str | None = None) -> Any:
 
 
 # The buttons on every message: (action, sign shown, accessible name). The
-# signs are decoration; the names are the public interface.
+# signs are decoration (plain symbols that every font has, not emoji); the
+# names, also their tooltips, are the public interface.
 _ACTIONS = (
-    ("thread", "💬", wording.REPLY_IN_THREAD),
+    ("thread", "↩", wording.REPLY_IN_THREAD),
     ("react", "☺+", wording.ADD_REACTION),
     ("edit", "✎", wording.EDIT_MESSAGE),
-    ("delete", "🗑", wording.DELETE_MESSAGE),
+    ("delete", "✕", wording.DELETE_MESSAGE),
 )
 
 
@@ -543,11 +544,15 @@ class ThreadView:
             if found is not None and found[0] == look:
                 node = found[1]
             elif message is None:
+                if found is not None:
+                    found[1].remove()
                 node = element("p", "gap", wording.REPLIES_GONE)
                 node.setAttribute("role", "note")
             else:
                 node = _message_node(message, state, in_thread=True, draft=self.drafts.get(message.id))
                 if found is not None:
+                    # Drawn anew: it takes the old node's place (and its focus).
+                    found[1].replaceWith(node)
                     restore_focus(found[1], node)
             shown.append((key, look, node))
         for item in pending:
@@ -556,6 +561,8 @@ class ThreadView:
                 node = found[1]
             else:
                 node = _outgoing_node(item, state.name or wording.YOU_AS_SENDER)
+                if found is not None:
+                    found[1].remove()
             shown.append((item.key, item.render_key, node))
         for _look, node in old.values():
             node.remove()

@@ -321,6 +321,7 @@ class App(TalkHandlers):
             return
         if effects.reopen_channel:
             # Named at last: now the rest of the session can happen.
+            await self._list_conversations()
             await self._reopen_channel()
         self._mark_ready()
 
