@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp
 import socketio
 
+from flack.protocol import person_id
+
 _unique = itertools.count(1)
 
 
@@ -65,6 +67,7 @@ class Peer:
         data = await self.ok("claim_name", {"name": name})
         self.token = data["token"]
         self.name = data["name"]
+        self.id = person_id(self.token)  # the person's public id
         return self
 
     def events(self, name: str) -> list[Any]:

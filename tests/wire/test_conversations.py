@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flack.protocol import DIRECT_MAX, REACTIONS_MAX, direct_label, person_id
+from flack.protocol import DIRECT_MAX, REACTIONS_MAX, direct_label
 from wire_support import Peer, unique
 
 
 async def person(peers: Any, prefix: str = "p") -> Peer:
-    peer = await (await peers()).named(unique(prefix))
-    peer.id = person_id(peer.token)  # type: ignore[attr-defined]
-    return peer
+    return await (await peers()).named(unique(prefix))
 
 
 def code(ack: dict[str, Any]) -> str:
