@@ -274,12 +274,32 @@ def test_what_is_not_a_direct_label(label: str) -> None:
     assert protocol.direct_members(label) is None
 
 
-@pytest.mark.parametrize("emoji", ["👍", "❤️", "👍🏽", "👩‍👩‍👧‍👦", "🇫🇷", "✅"])
+@pytest.mark.parametrize("emoji", ["👍", "❤️", "👍🏽", "👩‍👩‍👧‍👦", "🇫🇷", "✅", "🏳️‍🌈", "©"])
 def test_emoji_that_are_reactions(emoji: str) -> None:
     assert protocol.clean_emoji(emoji) == emoji
 
 
-@pytest.mark.parametrize("emoji", ["", "a", "ok", " ", "👍 ", "1", "👍\u202e", "<b>", "👍" * 9, None, 5])
+@pytest.mark.parametrize(
+    "emoji",
+    [
+        "",
+        "a",
+        "ok",
+        " ",
+        "👍 ",
+        "1",
+        "👍\u202e",
+        "<b>",
+        "👍" * 9,
+        "👍👎",
+        "🇫",
+        "🇫🇷🇫",
+        "\u200d",
+        "👍\u200d",
+        None,
+        5,
+    ],
+)
 def test_what_is_not_a_reaction(emoji: object) -> None:
     with pytest.raises(ProtocolError) as refused:
         protocol.clean_emoji(emoji)

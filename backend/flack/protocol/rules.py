@@ -272,18 +272,27 @@ def conversation_key(label: str) -> str:
     return label if is_direct(label) else fold(label)
 
 
+def _is_flag_letter(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"  # regional indicators: two make a flag
+
+
 def clean_emoji(value: object) -> str:
-    """A reaction's emoji: 1 to ``EMOJI_MAX`` characters, no letters,
-    digits, spaces or control characters (``ProtocolError`` otherwise).
-    Emoji are symbols (``So``) with their joiners and variation selectors."""
+    """A reaction's emoji, as one emoji (``ProtocolError`` otherwise): 1 to
+    ``EMOJI_MAX`` characters, each part between zero-width joiners one
+    symbol (``So``; or a flag's two regional indicators) with only variation
+    selectors, skin tones and enclosing marks beside it. No letters, digits,
+    spaces or controls."""
+    refusal = ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
     if not isinstance(value, str) or not 1 <= len(value) <= EMOJI_MAX:
-        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
-    kinds = {unicodedata.category(char) for char in value}
-    allowed = {"So", "Sk", "Mn", "Me", "Cf"}
-    if not kinds <= allowed or "So" not in kinds:
-        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
-    if any(unicodedata.category(c) == "Cf" and c not in "\u200d" for c in value):
-        raise ProtocolError("A reaction is one emoji.", ErrorCode.EMOJI_INVALID)
+        raise refusal
+    for part in value.split("\u200d"):
+        kinds = [unicodedata.category(char) for char in part]
+        if not set(kinds) <= {"So", "Sk", "Mn", "Me"}:
+            raise refusal
+        bases = [char for char, kind in zip(part, kinds, strict=True) if kind == "So"]
+        flag = len(bases) == 2 and all(map(_is_flag_letter, bases))
+        if not flag and (len(bases) != 1 or _is_flag_letter(bases[0])):
+            raise refusal
     return value
 
 
