@@ -113,7 +113,10 @@ def bench(session: nox.Session) -> None:
     session.install("aiohttp")
     session.run("python", "bench/integration.py", *session.posargs)
     session.run("python", "bench/files.py")
-    session.run("python", "bench/fanout.py")
+    # Fan-out, with members viewing another channel and against the release
+    # before membership (issue 14), served in the same run.
+    session.run("python", "bench/fanout.py", "--elsewhere", "--against", "cff848a")
+    session.run("python", "bench/direct.py")
     session.run("python", "bench/boot.py")
     # The same against the release before issue 13, served in the same run.
     session.run("python", "bench/boot.py", "--against")

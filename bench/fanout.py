@@ -4,7 +4,10 @@ Prints a table; never passes or fails. For each server (Flack with
 ``--memory``, Flack durable on a data folder in a temporary directory, and
 ``bench/raw_server.py``: python-socketio broadcasting with no application
 logic) and each client count it connects C websocket clients to one channel
-and runs two loads:
+and runs two loads. With ``--elsewhere`` a Flack server more, whose members
+all look at another channel (each joins a second one after the benchmark's:
+membership, not viewing, decides delivery); with ``--against REV`` the
+release at REV too (``bench/release.py``), served in the same run:
 
 - saturation: 5 senders post as fast as their acknowledgements allow;
 - fixed rate: senders post so that the server delivers ``--rate`` messages/s
@@ -252,7 +255,9 @@ async def run_load(
     }
 
 
-async def measure(url: str, pid: int, count: int, args: argparse.Namespace) -> dict[str, Any]:
+async def measure(
+    url: str, pid: int, count: int, args: argparse.Namespace, elsewhere: bool = False
+) -> dict[str, Any]:
     stats = Stats()
     clients = [RawClient(url, stats) for _ in range(count)]
     began = time.perf_counter()
@@ -264,6 +269,10 @@ async def measure(url: str, pid: int, count: int, args: argparse.Namespace) -> d
             if n == 0:
                 await client.call("create_channel", {"channel": "bench"})
         await asyncio.gather(*(c.call("join_channel", {"channel": "bench"}) for c in group))
+        if elsewhere:  # every member then looks at another conversation of theirs
+            if batch == 0:
+                await clients[0].call("create_channel", {"channel": "elsewhere"})
+            await asyncio.gather(*(c.call("join_channel", {"channel": "elsewhere"}) for c in group))
     connect_s = time.perf_counter() - began
     saturated = await run_load(clients, stats, pid, args.seconds, None, args.inflight)
     fixed = await run_load(clients, stats, pid, args.seconds, args.rate)
@@ -300,12 +309,14 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # The servers this benchmark knows: Flack keeping nothing (--memory), Flack
-# keeping everything (a data folder: journal and snapshots), and the baseline.
+# keeping everything (a data folder: journal and snapshots), and the baseline;
+# "elsewhere" (Flack, members viewing another channel) and "before" (an
+# earlier release, --against) on request.
 SERVERS = ("raw", "flack", "durable")
 
 
 def start_server(
-    kind: str, port: int, prefix: list[str], data: Path | None = None
+    kind: str, port: int, prefix: list[str], data: Path | None = None, release: Path | None = None
 ) -> subprocess.Popen[bytes]:
     storage = {"FLACK_DATA_DIR": str(data)} if kind == "durable" and data else {}
     env = {
@@ -315,7 +326,9 @@ def start_server(
         **storage,
         "FLACK_LOG_LEVEL": "warning",
     }
-    if kind in ("flack", "durable"):
+    if kind == "before" and release is not None:
+        env["PYTHONPATH"] = str(release)  # that release's Flack, today's dependencies
+    if kind in ("flack", "durable", "elsewhere", "before"):
         command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:
         command = [sys.executable, str(HERE / "raw_server.py"), str(port)]
@@ -345,7 +358,20 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per server and C, alternating; the table shows medians"
     )
+    parser.add_argument(
+        "--elsewhere", action="store_true", help="also Flack with every member viewing another channel"
+    )
+    parser.add_argument("--against", metavar="REV", help="also the release at REV (a commit), same run")
     args = parser.parse_args()
+    release = None
+    if args.against:
+        sys.path.insert(0, str(HERE))
+        from release import install
+
+        release = install(args.against)
+    kinds = (
+        args.servers.split(",") + (["elsewhere"] if args.elsewhere else []) + (["before"] if release else [])
+    )
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     prefix = ["taskset", "-c", "0"] if pinned else []
     if pinned:
@@ -360,16 +386,16 @@ def main() -> None:
         # Alternate the servers so that a slow spell of this shared machine
         # hits both rather than one.
         for run in range(args.repeat):
-            kinds = args.servers.split(",")
             # Alternate the order too: whichever goes first in a round is not always the same.
             for kind in kinds if run % 2 == 0 else kinds[::-1]:
                 port = free_port()
                 # On the disk under the system's temporary folder (this machine's
                 # /tmp is ext4 on the same disk as everything else, not tmpfs).
                 with tempfile.TemporaryDirectory(prefix="flack-bench-data-") as data:
-                    process = start_server(kind, port, prefix, Path(data))
+                    process = start_server(kind, port, prefix, Path(data), release)
                     try:
-                        result = asyncio.run(measure(f"http://127.0.0.1:{port}", process.pid, count, args))
+                        url = f"http://127.0.0.1:{port}"
+                        result = asyncio.run(measure(url, process.pid, count, args, kind == "elsewhere"))
                         result["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
                     finally:
                         process.terminate()
@@ -401,6 +427,16 @@ def main() -> None:
                 / by[("raw", count)]["saturated"]["cpu_us_per_delivery"]
             )
             print(f"C={count}: Flack's CPU per delivery is {ratio:.2f}× the raw python-socketio baseline")
+        comparisons = (
+            ("elsewhere", "flack", "members viewing another channel vs viewing this one"),
+            ("flack", "before", f"Flack now vs {args.against}"),
+        )
+        for this, that, what in comparisons:
+            if (this, count) in by and (that, count) in by:
+                a, b = by[(this, count)]["saturated"], by[(that, count)]["saturated"]
+                cpu = a["cpu_us_per_delivery"] / b["cpu_us_per_delivery"]
+                rate = a["deliveries_per_s"] / b["deliveries_per_s"]
+                print(f"C={count}: {what}: CPU per delivery {cpu:.2f}×, deliveries/s {rate:.2f}×")
         if ("flack", count) in by and ("durable", count) in by:
             memory, kept = by[("flack", count)], by[("durable", count)]
 
