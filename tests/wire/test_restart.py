@@ -241,3 +241,46 @@ def test_a_hostile_state_file_stops_the_server_with_a_clear_error(
     assert code == 2, (code, stderr[-2000:])
     assert says in stderr and "Traceback" not in stderr, stderr[-2000:]
     assert stderr.count("\n") <= 3  # one line to act on, not a trace
+
+
+@pytest.mark.parametrize("storage", ["state file", "data folder"])
+async def test_team_conversations_survive_a_restart(tmp_path: Path, storage: str) -> None:
+    """Memberships, direct conversations, threads, reactions and edits come
+    back after a graceful restart (a state file) or a kill -9 (a data folder)."""
+    where = {"state file": {"FLACK_STATE_FILE": str(tmp_path / "state.json")}}.get(
+        storage, {"FLACK_DATA_DIR": str(tmp_path / "data")}
+    )
+    env = {**where, "FLACK_LOG_LEVEL": "warning"}
+    with server_process(env) as (url, process):
+        ada = await (await Peer(url).connect()).named("ada")
+        bea = await (await Peer(url).connect()).named("bea")
+        await ada.ok("create_channel", {"channel": "general"})
+        await ada.ok("join_channel", {"channel": "general"})
+        direct = (await ada.ok("open_direct", {"people": [bea.id]}))["direct"]["id"]
+        first = (await ada.ok("send_message", {"channel": direct, "text": "lunch?"}))["message"]
+        await bea.ok("send_message", {"channel": direct, "text": "yes", "parent": first["id"]})
+        await bea.ok("react", {"channel": direct, "id": first["id"], "emoji": "🎉"})
+        await ada.ok("edit_message", {"channel": direct, "id": first["id"], "text": "lunch at noon?"})
+        if storage == "state file":
+            process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(process.wait, 5)
+        else:
+            process.kill()
+            process.wait(5)
+        for peer in (ada, bea):
+            await peer.sio.disconnect()
+    with server_process(env) as (url, _):
+        back = await Peer(url).connect()
+        await back.ok("claim_name", {"name": "bea", "token": bea.token})
+        listed = await back.ok("list_conversations")
+        assert [d["id"] for d in listed["directs"]] == [direct] and listed["channels"] == []
+        history = (await back.ok("join_channel", {"channel": direct}))["messages"]
+        parent, reply = history
+        assert (parent["text"], parent["edited"], parent["replies"]) == ("lunch at noon?", True, 1)
+        assert parent["reactions"] == [{"emoji": "🎉", "people": [bea.id]}]
+        assert (reply["text"], reply["parent"]) == ("yes", parent["id"])
+        ada_back = await Peer(url).connect()
+        await ada_back.ok("claim_name", {"name": "ada", "token": ada.token})
+        assert [c["name"] for c in (await ada_back.ok("list_conversations"))["channels"]] == ["general"]
+        for peer in (back, ada_back):
+            await peer.sio.disconnect()
