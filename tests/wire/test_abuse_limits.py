@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from flack.protocol import OFFSET_HEADER
+from flack.protocol import OFFSET_HEADER, person_id
 from flack.testing import running_server
 from wire_support import Peer, unique
 
@@ -302,3 +302,39 @@ async def test_unused_channels_are_released(serve, connect) -> None:
     assert empty not in listed and {talked, occupied} <= listed
     assert (await ada.call("join_channel", {"channel": empty}))["error"]["code"] == "no_such_channel"
     await ada.ok("create_channel", {"channel": empty})  # the name is free again
+
+
+async def test_reactions_edits_and_new_direct_conversations_are_paid_for(serve, connect) -> None:
+    """Every new event that costs others something draws on the person's
+    budgets, across reconnects: reactions and edits on the message budget, a
+    new direct conversation on the channel budget. Deleting is never refused."""
+    url = serve(
+        {
+            "FLACK_MESSAGE_RATE": "0.01",
+            "FLACK_MESSAGE_BURST": "3",
+            "FLACK_CHANNEL_RATE": "0.01",
+            "FLACK_CHANNEL_BURST": "2",
+        }
+    )
+    others = [await as_person(connect, url, unique("other"), None) for _ in range(3)]
+    mallory = await as_person(connect, url, unique("mallory"), None)
+    channel = unique("pay-")
+    await others[0].ok("create_channel", {"channel": channel})
+    await others[0].ok("join_channel", {"channel": channel})
+    target = (await others[0].ok("send_message", {"channel": channel, "text": "react to me"}))["message"]
+    await mallory.ok("join_channel", {"channel": channel})
+    mine = (await mallory.ok("send_message", {"channel": channel, "text": "mine"}))["message"]  # 1 of 3
+    await mallory.ok("react", {"channel": channel, "id": target["id"], "emoji": "👍"})  # 2
+    again = await as_person(connect, url, mallory.name, mallory.token)  # reconnecting buys nothing
+    await again.ok("edit_message", {"channel": channel, "id": mine["id"], "text": "mine!"})  # 3
+    assert_rate_limited(
+        await again.call("react", {"channel": channel, "id": target["id"], "emoji": "🎉"}), "messages"
+    )
+    edit = {"channel": channel, "id": mine["id"], "text": "mine!!"}
+    assert_rate_limited(await again.call("edit_message", edit), "messages")
+    await again.ok("delete_message", {"channel": channel, "id": mine["id"]})  # taking back: never refused
+    ids = [person_id(o.token) for o in others]
+    await again.ok("open_direct", {"people": ids[:1]})
+    await again.ok("open_direct", {"people": ids[1:2]})
+    await again.ok("open_direct", {"people": ids[:1]})  # an existing one is free
+    assert_rate_limited(await again.call("open_direct", {"people": ids[2:3]}), "channels")
