@@ -8,7 +8,7 @@ from test_chat import make_chat
 from test_core_limits import small_chat
 
 from fake_clock import Clock
-from flack.core.chat import Chat
+from flack.core.chat import FORMER_MEMBER, Chat
 from flack.core.errors import (
     CannotLeave,
     NoSuchMessage,
@@ -301,3 +301,18 @@ async def test_changes_are_paid_for_from_the_message_budget(clock: Clock) -> Non
         await chat.react("a", "general", message.id, "🎉")
     assert refused.value.code == ErrorCode.RATE_LIMITED
     await chat.delete("a", "general", message.id)  # taking back is never refused
+
+
+async def test_a_member_whose_name_was_released_is_still_in_the_conversation(
+    chat: Chat, clock: Clock
+) -> None:
+    ada, bea, cy = await trio(chat)
+    direct, _ = await chat.open_direct("a", [bea])
+    await chat.disconnect("b")
+    clock.now += 61  # past the idle time: Bea's name is released
+    await chat.release_idle_names()
+    _, [listed] = await chat.conversations("a")
+    assert listed.id == direct.id
+    assert {(p.id, p.name) for p in listed.members} == {(ada, "Ada"), (bea, FORMER_MEMBER)}
+    with pytest.raises(NoSuchPerson):  # nobody new can be talked to under that id
+        await chat.open_direct("a", [bea, cy])

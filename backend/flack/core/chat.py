@@ -55,6 +55,9 @@ from flack.protocol import (
 
 Clock = Callable[[], float]
 
+# How a direct conversation names a member whose name was released.
+FORMER_MEMBER = "(former member)"
+
 
 def iso_utc(seconds: float) -> str:
     """``2026-11-25T10:39:47.123Z``: the protocol's time format."""
@@ -438,7 +441,10 @@ class Chat:
         for conversation in await self.backend.memberships(session.person):
             if is_direct(conversation.name):
                 ids = direct_members(conversation.name) or []
-                directs.append(Direct(conversation.name, [names[i] for i in ids if i in names]))
+                # Someone whose name was released (idle for a day) is still
+                # in the conversation: named as such, never left out.
+                members = [names.get(i) or Person(i, FORMER_MEMBER) for i in ids]
+                directs.append(Direct(conversation.name, members))
             else:
                 channels.append(conversation)
         channels.sort(key=lambda c: channel_order(c.name))
