@@ -283,7 +283,7 @@ class Message:
         return next((r for r in self.reactions if r.emoji == emoji), None)
 
     def to_wire(self) -> Wire:
-        return {
+        wire = {
             "id": self.id,
             "channel": self.channel,
             "sender": self.sender,
@@ -292,13 +292,23 @@ class Message:
             "file": self.file.to_wire() if self.file is not None else None,
             "client_id": self.client_id,
             "sender_id": self.sender_id,
-            "parent": self.parent,
-            "replies": self.replies,
-            "reactions": [r.to_wire() for r in self.reactions],
-            "edited": self.edited,
-            "deleted": self.deleted,
-            "revision": self.revision,
         }
+        # The fields of threads, reactions, edits and deletions travel only
+        # when they say something: most messages are none of these, and every
+        # byte goes to every member (a reader takes a missing one as its default).
+        if self.parent is not None:
+            wire["parent"] = self.parent
+        if self.replies:
+            wire["replies"] = self.replies
+        if self.reactions:
+            wire["reactions"] = [r.to_wire() for r in self.reactions]
+        if self.edited:
+            wire["edited"] = True
+        if self.deleted:
+            wire["deleted"] = True
+        if self.revision:
+            wire["revision"] = self.revision
+        return wire
 
     @classmethod
     def from_wire(cls, obj: object) -> Message:
