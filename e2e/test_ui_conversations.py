@@ -217,3 +217,25 @@ def test_leaving_a_channel_closes_it_and_it_stays_left_after_a_reload(person, na
     expect(alice.channel_button(room)).not_to_contain_text("not joined")
     bob.send("welcome back")
     expect(alice.article("welcome back")).to_be_visible()
+
+
+def test_a_group_conversation_reaches_everyone_in_it(person, names):
+    alice, bob, carol = (person(names(who)) for who in ("Alice", "Bob", "Carol"))
+    assert alice.name and bob.name and carol.name
+    alice.page.get_by_role("button", name="New group").click()
+    dialog = alice.page.get_by_role("dialog", name="Start a group conversation")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("checkbox", name=bob.name).check()
+    dialog.get_by_role("checkbox", name=carol.name).check()
+    dialog.get_by_role("button", name="Start group").click()
+    expect(dialog).to_be_hidden()
+    both = ", ".join(sorted([bob.name, carol.name], key=str.casefold))
+    expect(alice.heading(both)).to_be_visible()
+    alice.send("hello you two")
+
+    for someone, others in ((bob, [alice.name, carol.name]), (carol, [alice.name, bob.name])):
+        label = ", ".join(sorted(others, key=str.casefold))
+        group = directs(someone).get_by_role("button", name=label)
+        expect(group).to_be_visible()
+        group.click()
+        expect(someone.article("hello you two")).to_be_visible()

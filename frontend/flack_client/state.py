@@ -87,6 +87,8 @@ class ChatState(PeopleAndConversations, MessageActions):
         self.deleting: int | None = None
         self.picking: int | None = None
         self.thread_parent: int | None = None  # the thread panel shows this message's thread
+        self.group_open = False
+        self.group_error: str | None = None
 
     @property
     def error(self) -> str | None:

@@ -46,6 +46,8 @@ class PeopleAndConversations:
     _creations: Creations
     _saved_channel: str | None
     _ready: bool
+    group_open: bool  # the "Start a group conversation" dialog is open
+    group_error: str | None  # what is wrong with the people ticked there
     connection: Connection
 
     if TYPE_CHECKING:
@@ -126,6 +128,40 @@ class PeopleAndConversations:
         self.error = None
         return opened.direct.id
 
+    # a group conversation: the "New group" dialog
+
+    def open_group(self) -> bool:
+        """ "New group": the dialog to pick people opens; ``True`` if it did."""
+        if self.group_open or self._people.me is None:
+            return False
+        self.group_open, self.group_error = True, None
+        return True
+
+    def close_group(self) -> bool:
+        """The dialog's "Cancel" or Escape; ``True`` if it was open."""
+        was, self.group_open, self.group_error = self.group_open, False, None
+        return was
+
+    def group_request(self, ids: list[str]) -> OpenDirect | None:
+        """ "Start group" with ``ids`` ticked: the ``open_direct`` to send (the
+        dialog closes), or ``None`` and the dialog says what is wrong."""
+        others = sorted({pid for pid in ids if protocol.is_person_id(pid) and not self._people.is_me(pid)})
+        if not others:
+            self.group_error = wording.GROUP_EMPTY
+            return None
+        if len(others) > protocol.DIRECT_MAX - 1:
+            self.group_error = wording.group_too_big()
+            return None
+        self.close_group()
+        return OpenDirect(others)
+
+    @property
+    def group_choices(self) -> list[tuple[str, str]]:
+        """Who can be ticked in the dialog: everyone but us, ``(id, name)``."""
+        return [
+            (person.id, person.name) for person in self._people.everyone if not self._people.is_me(person.id)
+        ]
+
     def is_member(self, channel: str) -> bool:
         """Whether we are a member of ``channel`` (direct ones: always)."""
         return is_direct(channel) or conversation_key(channel) in self._member
@@ -143,6 +179,10 @@ class PeopleAndConversations:
         if channel is None:
             return None
         return self._directs.name(channel) if is_direct(channel) else channel
+
+    def where(self, label: str) -> str:
+        """A conversation in a few words: ``#general``, or the other people's names."""
+        return self._directs.name(label) if is_direct(label) else f"#{label}"
 
     def direct_name(self, label: str) -> str:
         """A direct conversation's name: the other people's, joined with ", "."""

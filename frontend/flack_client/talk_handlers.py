@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from flack.protocol import ChannelRequest, EditMessage, Event, MessageRef, React
+from flack.protocol import ChannelRequest, EditMessage, Event, MessageRef, OpenDirect, React
 from flack_client.effects import Effects
 from flack_client.net import Socket
 from flack_client.state import ChatState
@@ -39,8 +39,29 @@ class TalkHandlers:
         conversation with them, then open it like a channel."""
         self._spawn(self._open_person(pid))
 
+    def open_group(self) -> None:
+        """ "New group": the dialog to pick people."""
+        if self.state.open_group():
+            self.render()
+
+    def close_group(self) -> None:
+        """The group dialog's "Cancel" or Escape: focus back on "New group"."""
+        if self.state.close_group():
+            self.render()
+            self.view.talk.focus_new_group()
+
+    def start_group(self, ids: list[str]) -> None:
+        """ "Start group": open (or create) the conversation with those people."""
+        request = self.state.group_request(ids)
+        self.render()
+        if request is not None:
+            self._spawn(self._open_direct(request))
+
     async def _open_person(self, pid: str) -> None:
-        ack = await self.socket.call(Event.OPEN_DIRECT, self.state.direct_request(pid))
+        await self._open_direct(self.state.direct_request(pid))
+
+    async def _open_direct(self, request: OpenDirect) -> None:
+        ack = await self.socket.call(Event.OPEN_DIRECT, request)
         label = self.state.direct_answered(ack)
         self.render()
         if label is not None:

@@ -11,7 +11,7 @@ hold: ``createElement`` and ``textContent`` only, every sentence from
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import js  # type: ignore[import-not-found]
 
@@ -21,13 +21,33 @@ from flack_client.log_view import LogView, ThreadView, element
 from flack_client.reactions import CHOICES
 from flack_client.state import ChatState
 
-if TYPE_CHECKING:
-    from flack_client.view import Handlers
-
 # ``scrollIntoView`` options: scroll only as far as needed, within the list.
 _NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
 
 Listen = Callable[[Any, str, Callable[[Any], None]], None]
+
+
+class TalkActions(Protocol):
+    """What issue 14's parts of the page ask the application to do."""
+
+    def select_channel(self, name: str) -> None: ...
+    def open_person(self, pid: str) -> None: ...
+    def leave_channel(self) -> None: ...
+    def start_edit(self, mid: int) -> None: ...
+    def save_edit(self, raw: str) -> None: ...
+    def cancel_edit(self) -> None: ...
+    def ask_delete(self, mid: int) -> None: ...
+    def confirm_delete(self) -> None: ...
+    def cancel_delete(self) -> None: ...
+    def open_picker(self, mid: int) -> None: ...
+    def close_picker(self, back: bool = True) -> None: ...
+    def react(self, mid: int, emoji: str) -> None: ...
+    def open_thread(self, mid: int) -> None: ...
+    def close_thread(self) -> None: ...
+    def send_reply(self, raw: str) -> None: ...
+    def open_group(self) -> None: ...
+    def close_group(self) -> None: ...
+    def start_group(self, ids: list[str]) -> None: ...
 
 
 class TalkView:
@@ -65,11 +85,18 @@ class TalkView:
         self.delete_form = by_id("delete-form")
         self.delete_cancel = by_id("delete-cancel")
         self.picker = by_id("picker")
+        self.new_group = by_id("new-group")
+        self.group_dialog = by_id("group-dialog")
+        self.group_form = by_id("group-form")
+        self.group_people = by_id("group-people")
+        self.group_error = by_id("group-error")
+        self.group_cancel = by_id("group-cancel")
+        self._group_shown: tuple[Any, ...] | None = None
         self._picker_anchor: Any = None  # the "Add reaction" button the picker belongs to
         self._directs_shown: tuple[Any, ...] | None = None
         self._people_shown: tuple[Any, ...] | None = None
 
-    def bind(self, app: Handlers) -> None:
+    def bind(self, app: TalkActions) -> None:
         """Issue 14: people, direct conversations, leaving, and what is done
         to a message (thread, reactions, edit, delete), in both logs."""
 
@@ -207,6 +234,7 @@ class TalkView:
         self._listen(self.delete_dialog, "cancel", on_delete_cancel)
         self._listen(self.delete_form, "submit", on_delete)
         self._listen(self.delete_cancel, "click", lambda _e: app.cancel_delete())
+        self._bind_group(app)
         # The picker's emoji are made once: each a button named by its character.
         for emoji in CHOICES:
             button = element("button", "picker__emoji", emoji)
@@ -220,6 +248,7 @@ class TalkView:
         self._render_people(state)
         self._render_picker(state)
         self._render_delete(state)
+        self._render_group(state)
         self.leave_button.hidden = not state.can_leave
         self.thread_view.render(state)
         self.app_box.classList.toggle("app--thread", state.thread is not None)
@@ -294,6 +323,59 @@ class TalkView:
         top = box.bottom + 4 if box.bottom + 4 + size.height <= height - 8 else box.top - size.height - 4
         self.picker.style.left = f"{left}px"
         self.picker.style.top = f"{max(8, top)}px"
+
+    def _bind_group(self, app: TalkActions) -> None:
+        """ "New group" and its dialog."""
+
+        def on_cancel(event: Any) -> None:
+            event.preventDefault()  # Escape: the app closes it and puts focus back
+            app.close_group()
+
+        def on_submit(event: Any) -> None:
+            event.preventDefault()
+            boxes = self.group_people.querySelectorAll("input:checked")
+            app.start_group([box.value for box in boxes])
+
+        self.group_help = js.document.getElementById("group-help")
+        self.group_help.textContent = wording.group_help()
+        self._listen(self.new_group, "click", lambda _e: app.open_group())
+        self._listen(self.group_dialog, "cancel", on_cancel)
+        self._listen(self.group_cancel, "click", lambda _e: app.close_group())
+        self._listen(self.group_form, "submit", on_submit)
+
+    def _render_group(self, state: ChatState) -> None:
+        """The "Start a group conversation" dialog: a checkbox per person."""
+        self.new_group.disabled = not state.ready
+        self.group_error.textContent = state.group_error or ""
+        self.group_error.hidden = not state.group_error
+        if not state.group_open:
+            self._group_shown = None
+            if self.group_dialog.open:
+                self.group_dialog.close()
+            return
+        choices = tuple(state.group_choices)
+        if choices != self._group_shown:
+            ticked = {box.value for box in self.group_people.querySelectorAll("input:checked")}
+            rows = []
+            for pid, name in choices:
+                label = element("label", "group__person")
+                box = element("input")
+                box.type = "checkbox"
+                box.value = pid
+                box.checked = pid in ticked
+                label.append(box)
+                label.append(element("span", "", name))
+                rows.append(label)
+            self.group_people.replaceChildren(*rows)
+            self._group_shown = choices
+        if not self.group_dialog.open:
+            self.group_dialog.showModal()
+            first = self.group_people.querySelector("input")
+            (first or self.group_cancel).focus()
+
+    def focus_new_group(self) -> None:
+        """Back on "New group" after its dialog closed."""
+        self.new_group.focus()
 
     def _render_delete(self, state: ChatState) -> None:
         """The "Delete this message?" dialog, while a deletion is asked."""

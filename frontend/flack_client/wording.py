@@ -288,3 +288,17 @@ def reaction_tooltip(who: str, emoji: str) -> str:
 def thread_placeholder(ready: bool = True) -> str:
     """The hint inside the empty "Reply" box."""
     return "Reply in the thread" if ready else LOADING
+
+
+NEW_GROUP: Final = "New group"
+GROUP_EMPTY: Final = "Pick at least one person."
+
+
+def group_help() -> str:
+    """What the "Start a group conversation" dialog says under its title."""
+    return f"Pick up to {protocol.DIRECT_MAX - 1} people to talk with."
+
+
+def group_too_big() -> str:
+    """Too many people ticked for one conversation."""
+    return f"A conversation has at most {protocol.DIRECT_MAX} people, you included."

@@ -467,3 +467,30 @@ class TestMembership:
         state.leave_answered("random", Ack.failure("not_in_channel"))
         assert state.open_channel == "random" and state.is_member("random")
         assert state.error is not None
+
+
+class TestGroups:
+    def test_a_group_is_asked_for_with_the_people_ticked(self) -> None:
+        state = me_state()
+        people = [person(BOB, "Bob"), person(ME, "Zoë"), person(CAROL, "Carol")]
+        state.people_listed(Ack(ok=True, data={"people": people}))
+        assert state.open_group()
+        assert state.group_choices == [(BOB, "Bob"), (CAROL, "Carol")]  # not us
+        assert state.group_request([]) is None
+        assert state.group_error is not None and state.group_open
+        request = state.group_request([CAROL, BOB, ME])
+        assert request == protocol.OpenDirect(sorted([BOB, CAROL]))
+        assert not state.group_open
+
+    def test_a_group_too_big_is_said_before_asking(self) -> None:
+        state = me_state()
+        assert state.open_group()
+        ids = [protocol.person_id(f"t{n}") for n in range(protocol.DIRECT_MAX)]
+        assert state.group_request(ids) is None
+        assert state.group_error is not None and str(protocol.DIRECT_MAX) in state.group_error
+
+    def test_a_conversation_in_a_few_words(self) -> None:
+        state = me_state()
+        state.direct_opened({"direct": direct(GROUP, (ME, "Zoë"), (BOB, "Bob"), (CAROL, "Carol"))})
+        assert state.where(GROUP) == "Bob, Carol"
+        assert state.where("general") == "#general"
