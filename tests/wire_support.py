@@ -73,6 +73,13 @@ class Peer:
     def events(self, name: str) -> list[Any]:
         return [data for event, data in self.received if event == name]
 
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Until ``condition()`` holds, checked as events arrive (5 s at most)."""
+        async with asyncio.timeout(5):
+            while not condition():
+                self._arrived.clear()
+                await self._arrived.wait()
+
     async def wait_for(self, name: str, match: Callable[[Any], bool] = lambda _: True) -> Any:
         """The first received ``name`` event matching ``match`` (5 s at most)."""
         async with asyncio.timeout(5):

@@ -8,6 +8,7 @@ that must arrive after it.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from flack.protocol import DIRECT_MAX, REACTIONS_MAX, direct_label
@@ -234,3 +235,20 @@ async def test_every_new_event_needs_a_name(peers) -> None:
         ("leave_channel", {"channel": "x"}),
     ):
         assert code(await nobody.call(event, payload)) == "not_named", event
+
+
+async def test_a_storm_of_new_names_is_told_in_a_few_packets(peers) -> None:
+    """Many people naming themselves at once: every connection learns every
+    name, in far fewer packets than names (``person`` then ``people``)."""
+    watcher = await person(peers, "watch")
+    crowd = [await peers() for _ in range(30)]
+    names = [unique("crowd") for _ in crowd]
+    await asyncio.gather(*(p.ok("claim_name", {"name": n}) for p, n in zip(crowd, names, strict=True)))
+
+    def heard() -> set[str]:
+        got = {d["person"]["name"] for d in watcher.events("person")}
+        return got | {p["name"] for d in watcher.events("people") for p in d["people"]}
+
+    await watcher.wait_until(lambda: set(names) <= heard())
+    packets = len(watcher.events("person")) + len(watcher.events("people"))
+    assert packets < len(names) / 3, packets

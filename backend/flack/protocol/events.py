@@ -42,6 +42,7 @@ class Event(StrEnum):
     FILE_EXPIRED = "file_expired"
     MESSAGE_UPDATED = "message_updated"
     PERSON = "person"
+    PEOPLE = "people"  # several names at once (see docs/protocol.md)
     DIRECT_OPENED = "direct_opened"
     SERVER_CLOSING = "server_closing"
 
@@ -81,6 +82,7 @@ SERVER_EVENTS: Final[dict[Event, type[Shape]]] = {
     Event.FILE_EXPIRED: shapes.FileExpired,
     Event.MESSAGE_UPDATED: shapes.MessageEvent,
     Event.PERSON: shapes.PersonEvent,
+    Event.PEOPLE: shapes.PeopleList,
     Event.DIRECT_OPENED: shapes.DirectOpened,
     Event.SERVER_CLOSING: shapes.ServerClosing,
 }

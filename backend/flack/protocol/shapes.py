@@ -781,7 +781,8 @@ class MessagesEvent:
 
 @dataclass(frozen=True, slots=True)
 class PeopleList:
-    """``list_people``: everyone with a name, in no particular order."""
+    """``list_people``: everyone with a name, in no particular order. Also
+    the ``people`` event: several names that are new or changed, at once."""
 
     people: list[Person]
 

@@ -39,7 +39,6 @@ from flack.protocol import (
     Named,
     OpenDirect,
     PeopleList,
-    PersonEvent,
     ProtocolError,
     React,
     SendMessage,
@@ -53,6 +52,7 @@ from flack.protocol import (
 from flack.transport.addresses import client_address
 from flack.transport.fanout import Batcher
 from flack.transport.files import upload_shape
+from flack.transport.people import PeopleNews
 from flack.transport.rooms import Rooms, room
 
 log = logging.getLogger("flack.sockets")
@@ -82,6 +82,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.chat, self.sharing, self.batcher = chat, sharing, batcher
         self._shutting_down = shutting_down
         self._room_sync: Rooms | None = None  # needs self.server, set on registration
+        self._people_news = PeopleNews(batcher)
 
     # dispatch -----------------------------------------------------------------
 
@@ -153,7 +154,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for notice in result.notices:
             self._announce(notice, skip_sid=sid)
         if result.changed and not self._shutting_down():
-            self.batcher.emit(Event.PERSON, PersonEvent(result.person), None)
+            self._people_news.tell(result.person)
         return Named(result.name, result.token)
 
     async def on_list_channels(self, sid: str, request: Empty) -> ChannelList:
