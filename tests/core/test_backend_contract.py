@@ -209,6 +209,8 @@ class TestConversationContract:
         assert not await backend.add_member("general", ADA)  # once
         assert await backend.add_member("general", BOB)
         assert await backend.members("general") == sorted([ADA, BOB])
+        assert await backend.is_member("general", ADA) and not await backend.is_member("general", CY)
+        assert not await backend.is_member("nope", ADA)
         assert await backend.memberships(ADA) == [Channel("General")]
         assert await backend.remove_member("general", BOB)
         assert not await backend.remove_member("general", BOB)
@@ -224,6 +226,7 @@ class TestConversationContract:
         assert await backend.list_channels() == []  # not a channel anyone can list
         assert await backend.get_channel(label) == Channel(label)
         assert await backend.members(label) == sorted([ADA, BOB])
+        assert await backend.is_member(label, BOB) and not await backend.is_member(label, CY)
         assert await backend.memberships(ADA) == [Channel(label)]
         assert await backend.memberships(CY) == []
         assert not await backend.add_member(label, CY)  # its members are fixed

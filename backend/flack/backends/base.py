@@ -62,6 +62,11 @@ class StateBackend(ABC):
         """``person`` is no longer a member of channel ``key``; True if they were."""
 
     @abstractmethod
+    async def is_member(self, key: str, person: str) -> bool:
+        """Whether ``person`` is a member of conversation ``key`` (one step,
+        whatever the number of members: every message asks)."""
+
+    @abstractmethod
     async def members(self, key: str) -> list[str]:
         """The person ids of a channel's members, or of a direct conversation's."""
 

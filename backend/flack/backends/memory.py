@@ -120,6 +120,10 @@ class MemoryBackend(StateBackend):
         self._leave(person, key)
         return True
 
+    async def is_member(self, key: str, person: str) -> bool:
+        state = self._channels.get(key)
+        return state is not None and person in state.members
+
     async def members(self, key: str) -> list[str]:
         state = self._channels.get(key)
         return sorted(state.members) if state else []

@@ -389,7 +389,7 @@ class Chat:
                 raise NotMember("You are not in that conversation.")
             return found
         channel = await self.channel(label)
-        if session.person not in await self.backend.members(channel.key):
+        if not await self.backend.is_member(channel.key, session.person):
             raise NotInChannel(f"Join #{channel.name} before posting to it.")
         return channel
 
@@ -405,7 +405,7 @@ class Chat:
         if is_direct(label):
             return JoinResult(await self.conversation(sid, label), None)
         channel = await self.channel(label)
-        if session.person in await self.backend.members(channel.key):
+        if await self.backend.is_member(channel.key, session.person):
             return JoinResult(channel, None)
         # Notices are paid for: a join that announces one may be refused
         # (before anything changes).
