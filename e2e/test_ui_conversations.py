@@ -239,3 +239,54 @@ def test_a_group_conversation_reaches_everyone_in_it(person, names):
         expect(group).to_be_visible()
         group.click()
         expect(someone.article("hello you two")).to_be_visible()
+
+
+ACTIVE = """() => {
+    const el = document.activeElement;
+    const bar = el.closest(".message__actions");
+    return {
+        name: el.getAttribute("aria-label") || el.textContent,
+        ring: el.matches(":focus-visible") && getComputedStyle(el).outlineStyle !== "none",
+        shown: bar ? getComputedStyle(bar).opacity === "1" : null,
+    };
+}"""
+
+
+def test_a_message_can_be_reacted_to_and_edited_with_the_keyboard_alone(person, names):
+    (alice,), _room = in_channel(person, names, count=1)
+    alice.send("keyboard only")
+    page = alice.page
+    alice.log.focus()
+    # Tab from the log into the message's toolbar: shown, with a visible ring.
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate(ACTIVE)["name"] == "Add reaction":
+            break
+    assert page.evaluate(ACTIVE) == {"name": "Add reaction", "ring": True, "shown": True}
+
+    page.keyboard.press("Enter")
+    picker = page.get_by_role("dialog", name="Pick a reaction")
+    expect(picker.get_by_role("button", name="👍", exact=True)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(picker.get_by_role("button", name="❤️", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(picker).to_be_hidden()
+    message = alice.article("keyboard only")
+    expect(chip(message, "❤️ 1")).to_have_attribute("aria-pressed", "true")
+    # Back on the button that opened the picker; Escape closes it there too.
+    expect(message.get_by_role("button", name="Add reaction")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(picker).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    expect(message.get_by_role("button", name="Add reaction")).to_be_focused()
+
+    page.keyboard.press("Tab")  # Edit message
+    page.keyboard.press("Enter")
+    box = alice.log.get_by_role("textbox", name="Edit message")
+    expect(box).to_be_focused()
+    page.keyboard.type(" (changed)")
+    page.keyboard.press("Enter")
+    expect(message).to_contain_text("keyboard only (changed)")
+    expect(message).to_contain_text("edited")
+    expect(message.get_by_role("button", name="Edit message")).to_be_focused()

@@ -255,19 +255,21 @@ def _message_node(
     return article
 
 
-def restore_focus(old: Any, new: Any) -> None:
-    """``old`` is being replaced by ``new``: if the focus was on one of its
-    buttons, it moves to the same button of ``new`` (a reaction arriving
-    must not throw a keyboard user out of the message)."""
+def replace_keeping_focus(old: Any, new: Any) -> None:
+    """Put ``new`` in ``old``'s place; if the focus was on one of ``old``'s
+    buttons it moves to the same button of ``new`` (a reaction arriving must
+    not throw a keyboard user out of the message). Read before the swap: a
+    node leaving the page takes the focus with it."""
     active = js.document.activeElement
-    if not active or not old.contains(active) or active.isSameNode(old):
-        return
-    action = active.dataset.action if active.dataset else None
+    inside = bool(active) and bool(old.contains(active)) and not active.isSameNode(old)
+    # getAttribute: a missing data-* is null (None), where ``dataset`` raises.
+    action = active.getAttribute("data-action") if inside else None
+    emoji = active.getAttribute("data-emoji") if action else None
+    old.replaceWith(new)
     if not action:
         return
-    emoji = active.dataset.emoji
     for button in new.querySelectorAll("button[data-action]"):
-        if button.dataset.action == action and (not emoji or button.dataset.emoji == emoji):
+        if button.dataset.action == action and (not emoji or button.getAttribute("data-emoji") == emoji):
             button.focus()
             return
 
@@ -413,9 +415,7 @@ class LogView:
             self._place(node, self._before(index))
             self._entries.insert(index, shown)
         else:
-            old = self._entries[index][2]
-            old.replaceWith(node)
-            restore_focus(old, node)
+            replace_keeping_focus(self._entries[index][2], node)
             self._entries[index] = shown
 
     def _redraw_messages(self, ids: set[int | None], state: ChatState) -> None:
@@ -427,8 +427,7 @@ class LogView:
                     if message is None:
                         continue
                     fresh = self._entry_node(message, state)
-                    node.replaceWith(fresh)
-                    restore_focus(node, fresh)
+                    replace_keeping_focus(node, fresh)
                     self._entries[index] = (key, look, fresh)
 
     def _redraw_entries(self, entries: list[LogEntry], state: ChatState, *, reuse: bool) -> None:
@@ -552,8 +551,7 @@ class ThreadView:
                 node = _message_node(message, state, in_thread=True, draft=self.drafts.get(message.id))
                 if found is not None:
                     # Drawn anew: it takes the old node's place (and its focus).
-                    found[1].replaceWith(node)
-                    restore_focus(found[1], node)
+                    replace_keeping_focus(found[1], node)
             shown.append((key, look, node))
         for item in pending:
             found = old.pop(item.key, None)
