@@ -109,6 +109,7 @@ class App(TalkHandlers):
         on(Event.FILE_EXPIRED, self._on_file_expired)
         on(Event.MESSAGE_UPDATED, self._on_message_updated)
         on(Event.PERSON, self._on_person)
+        on(Event.PEOPLE, self._on_people)
         on(Event.DIRECT_OPENED, self._on_direct_opened)
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
@@ -299,6 +300,10 @@ class App(TalkHandlers):
 
     def _on_person(self, payload: Any) -> None:
         if self.state.person_changed(payload):
+            self.render()
+
+    def _on_people(self, payload: Any) -> None:
+        if self.state.people_changed(payload):
             self.render()
 
     def _on_direct_opened(self, payload: Any) -> None:

@@ -24,6 +24,10 @@ class People:
 
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
+        # Who has a name now (``list_people`` and its events): the People
+        # list. A direct conversation's members may include someone whose
+        # name was released ("(former member)"): named, not listed.
+        self._present: set[str] = set()
         self.me: str | None = None  # our own id, from our token
 
     def set_me(self, token: str | None) -> None:
@@ -32,12 +36,23 @@ class People:
 
     def set(self, people: Iterable[Person]) -> None:
         """Replace everyone (``list_people``)."""
-        self._names = {}
+        self._present = set()
         self.add(people)
 
     def add(self, people: Iterable[Person]) -> bool:
-        """Learn or update names (a ``person`` event, a ``Direct``'s
-        members); ``True`` if any name changed."""
+        """Someone took a name or renamed (``person``, ``people`` events);
+        ``True`` if anything shown changed."""
+        changed = False
+        for person in people:
+            changed = self.learn([person]) or changed
+            if person.id not in self._present:
+                self._present.add(person.id)
+                changed = True
+        return changed
+
+    def learn(self, people: Iterable[Person]) -> bool:
+        """Names to show, not a People entry (a ``Direct``'s members);
+        ``True`` if any name changed."""
         changed = False
         for person in people:
             if self._names.get(person.id) != person.name:
@@ -57,7 +72,7 @@ class People:
     def everyone(self) -> list[Person]:
         """Everyone, ourselves first, then by name (as the People list shows them)."""
         return sorted(
-            (Person(pid, name) for pid, name in self._names.items()),
+            (Person(pid, name) for pid, name in self._names.items() if pid in self._present),
             key=lambda p: (not self.is_me(p.id), fold(p.name), p.name, p.id),
         )
 
@@ -97,8 +112,8 @@ class Directs:
     def add(self, direct: Direct) -> bool:
         """A direct conversation (``open_direct``'s answer, ``direct_opened``);
         its members' names are learnt too. ``True`` if it was new."""
-        self._people.add(direct.members)
-        return self.note(direct.id, [member.id for member in direct.members])
+        learnt = self._people.learn(direct.members)
+        return self.note(direct.id, [member.id for member in direct.members]) or learnt
 
     def note(self, label: str, members: list[str] | None = None) -> bool:
         """``label`` is one of ours (a message arrived there): listed if it is

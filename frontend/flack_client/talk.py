@@ -82,6 +82,12 @@ class PeopleAndConversations:
         event = protocol.read(PersonEvent, payload)
         return event is not None and self._people.add([event.person])
 
+    def people_changed(self, payload: object) -> bool:
+        """A ``people`` event: several names new or changed at once (the
+        server gathers a burst of them); ``True`` if a name shown changed."""
+        event = protocol.read(PeopleList, payload)
+        return event is not None and self._people.add(event.people)
+
     def conversations_listed(self, ack: Ack) -> bool:
         """The answer to ``list_conversations``: the channels we are in and
         our direct conversations. ``True`` if it was read."""

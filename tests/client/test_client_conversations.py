@@ -494,3 +494,20 @@ class TestGroups:
         state.direct_opened({"direct": direct(GROUP, (ME, "Zoë"), (BOB, "Bob"), (CAROL, "Carol"))})
         assert state.where(GROUP) == "Bob, Carol"
         assert state.where("general") == "#general"
+
+
+class TestNameEvents:
+    def test_a_burst_of_names_arrives_as_one_people_event(self) -> None:
+        state = me_state()
+        state.people_listed(Ack(ok=True, data={"people": [person(ME, "Zoë")]}))
+        assert state.people_changed({"people": [person(BOB, "Bob"), person(CAROL, "Carol")]})
+        assert [label for _pid, label in state.people] == ["Zoë (you)", "Bob", "Carol"]
+        assert not state.people_changed({"people": [person(BOB, "Bob")]})
+        assert not state.people_changed({"garbled": True})
+
+    def test_a_former_member_names_the_conversation_but_is_not_in_people(self) -> None:
+        state = me_state()
+        state.people_listed(Ack(ok=True, data={"people": [person(ME, "Zoë")]}))
+        state.direct_opened({"direct": direct(DM, (ME, "Zoë"), (BOB, "(former member)"))})
+        assert [entry.name for entry in state.directs] == ["(former member)"]
+        assert [label for _pid, label in state.people] == ["Zoë (you)"]
