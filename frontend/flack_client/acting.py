@@ -38,11 +38,14 @@ class MessageActions:
     _channel: OpenChannel
     _outbox: Outbox
     _sending: Sending
-    editing: int | None
-    edit_error: str | None
-    deleting: int | None
-    picking: int | None
-    thread_parent: int | None
+    # What the person is doing to one message of the open conversation (by
+    # id): editing it, confirming its deletion, picking a reaction; and
+    # whose thread the panel shows. Class defaults (immutable), set per state.
+    editing: int | None = None
+    edit_error: str | None = None
+    deleting: int | None = None
+    picking: int | None = None
+    thread_parent: int | None = None
 
     if TYPE_CHECKING:
 

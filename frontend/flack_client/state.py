@@ -7,7 +7,10 @@ composes the client's parts and keeps what ties them together (the one
 alert, the channel list): the connection (``connection.Link``), who we are
 (``identity``), the channel on screen and its log (``channel``, ``log``),
 the outbox and sending (``outbox``, ``sending``), files being shared
-(``sharing``); sentences come from ``wording``. What a method cannot do
+(``sharing``); and, mixed in from modules of their own (issue 14), people,
+direct conversations and membership (``talk``) and what is done to one
+message: edit, delete, reactions, threads (``acting``). Sentences come
+from ``wording``. What a method cannot do
 itself (touch storage, the DOM, the socket) it returns as ``Effects`` for the
 glue to carry out.
 
@@ -80,15 +83,6 @@ class ChatState(PeopleAndConversations, MessageActions):
         self._people = People()
         self._directs = Directs(self._people)
         self._member: set[str] = set()  # keys of the channels we are a member of
-        # What the person is doing to one message of the open conversation
-        # (by id): editing it, confirming its deletion, picking a reaction.
-        self.editing: int | None = None
-        self.edit_error: str | None = None
-        self.deleting: int | None = None
-        self.picking: int | None = None
-        self.thread_parent: int | None = None  # the thread panel shows this message's thread
-        self.group_open = False
-        self.group_error: str | None = None
 
     @property
     def error(self) -> str | None:

@@ -46,8 +46,8 @@ class PeopleAndConversations:
     _creations: Creations
     _saved_channel: str | None
     _ready: bool
-    group_open: bool  # the "Start a group conversation" dialog is open
-    group_error: str | None  # what is wrong with the people ticked there
+    group_open: bool = False  # the "Start a group conversation" dialog is open
+    group_error: str | None = None  # what is wrong with the people ticked there
     connection: Connection
 
     if TYPE_CHECKING:
