@@ -205,7 +205,7 @@ def test_team_conversation_screens_have_no_serious_or_critical_violations(
     alice.page.get_by_role("button", name="Cancel").click()
 
     # Bob, on a phone: the conversation, then its thread over it.
-    dm = bob.page.get_by_role("navigation", name="Direct messages").get_by_role("button", name=alice.name)
+    dm = bob.page.get_by_role("navigation", name="Direct messages").get_by_role("link", name=alice.name)
     dm.click()
     expect(bob.article("A question for you")).to_be_visible()
     screen = f"a direct conversation on a phone ({scheme})"

@@ -57,11 +57,11 @@ def test_direct_messages_reach_only_their_people_and_come_back_after_a_reload(pe
     expect(people(alice).get_by_role("button", name=f"{alice.name} (you)")).to_be_visible()
     people(alice).get_by_role("button", name=bob.name).click()
     expect(alice.heading(bob.name)).to_be_visible()
-    expect(directs(alice).get_by_role("button", name=bob.name)).to_have_attribute("aria-current", "true")
+    expect(directs(alice).get_by_role("link", name=bob.name)).to_have_attribute("aria-current", "true")
     alice.send("just between us")
 
     # Bob's list shows the conversation (named by Alice) without a reload.
-    dm = directs(bob).get_by_role("button", name=alice.name)
+    dm = directs(bob).get_by_role("link", name=alice.name)
     expect(dm).to_be_visible()
     dm.click()
     expect(bob.heading(alice.name)).to_be_visible()
@@ -74,12 +74,12 @@ def test_direct_messages_reach_only_their_people_and_come_back_after_a_reload(pe
     alice.expect_open(room)
     alice.send("channel news")
     expect(carol.article("channel news")).to_be_visible()
-    expect(directs(carol).get_by_role("button")).to_have_count(0)
+    expect(directs(carol).get_by_role("link")).to_have_count(0)
     expect(carol.page.get_by_text("just between us")).to_have_count(0)
 
     # After a reload the conversation is listed again, with its messages.
     alice.reload()
-    dm = directs(alice).get_by_role("button", name=bob.name)
+    dm = directs(alice).get_by_role("link", name=bob.name)
     expect(dm).to_be_visible()
     dm.click()
     expect(alice.article("just between us")).to_be_visible()
@@ -235,7 +235,7 @@ def test_a_group_conversation_reaches_everyone_in_it(person, names):
 
     for someone, others in ((bob, [alice.name, carol.name]), (carol, [alice.name, bob.name])):
         label = ", ".join(sorted(others, key=str.casefold))
-        group = directs(someone).get_by_role("button", name=label)
+        group = directs(someone).get_by_role("link", name=label)
         expect(group).to_be_visible()
         group.click()
         expect(someone.article("hello you two")).to_be_visible()

@@ -101,9 +101,10 @@ class TalkView:
         to a message (thread, reactions, edit, delete), in both logs."""
 
         def on_direct_click(event: Any) -> None:
-            button = event.target.closest("button[data-channel]")
-            if button:
-                app.select_channel(button.dataset.channel)
+            link = event.target.closest("a[data-channel]")
+            if link:
+                event.preventDefault()  # the page stays; the conversation opens in it
+                app.select_channel(link.dataset.channel)
 
         def on_person_click(event: Any) -> None:
             button = event.target.closest("button[data-person]")
@@ -255,8 +256,10 @@ class TalkView:
         self.reply_input.readOnly = not state.ready
 
     def _render_directs(self, state: ChatState) -> None:
-        """The "Direct messages" list: one button per conversation, named by
-        the other people (like the channels, the open one is current)."""
+        """The "Direct messages" list: one link per conversation (the issue's
+        contract), named by the other people; like the channels, the open
+        one is current. Its ``href`` is only a fragment: followed without the
+        client (before it runs), it goes nowhere."""
         entries = state.directs
         shown = (tuple(entries), state.open_channel)
         if shown == self._directs_shown:
@@ -264,13 +267,13 @@ class TalkView:
         self._directs_shown = shown
         items = []
         for entry in entries:
-            button = element("button", "channel", entry.name)
-            button.type = "button"
-            button.dataset.channel = entry.label
+            link = element("a", "channel", entry.name)
+            link.href = f"#{entry.label}"
+            link.dataset.channel = entry.label
             if state.is_open(entry.label):
-                button.setAttribute("aria-current", "true")
+                link.setAttribute("aria-current", "true")
             item = element("li")
-            item.append(button)
+            item.append(link)
             items.append(item)
         self.direct_list.replaceChildren(*items)
         self.no_directs.textContent = wording.NO_DIRECTS
