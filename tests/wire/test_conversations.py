@@ -43,12 +43,15 @@ async def test_people_are_listed_and_a_new_name_or_rename_is_told_to_everyone(pe
     assert ada.token not in listed and all(len(pid) == 16 for pid in listed)
     renamed = unique("beatrix")
     await bea.ok("claim_name", {"name": renamed, "token": bea.token})
-    told = await ada.wait_for(
-        "person", lambda d: d["person"]["id"] == bea.id and d["person"]["name"] == renamed
-    )
-    assert told == {"person": {"id": bea.id, "name": renamed}}
+    await ada.wait_until(lambda: {"id": bea.id, "name": renamed} in told(ada))
     cy = await person(peers, "cy")
-    await ada.wait_for("person", lambda d: d["person"] == {"id": cy.id, "name": cy.name})
+    await ada.wait_until(lambda: {"id": cy.id, "name": cy.name} in told(ada))
+
+
+def told(peer: Peer) -> list[dict[str, str]]:
+    """Every name ``peer`` was told of, alone (``person``) or with others (``people``)."""
+    alone = [d["person"] for d in peer.events("person")]
+    return alone + [p for d in peer.events("people") for p in d["people"]]
 
 
 # --- direct conversations -------------------------------------------------------------------
@@ -245,10 +248,6 @@ async def test_a_storm_of_new_names_is_told_in_a_few_packets(peers) -> None:
     names = [unique("crowd") for _ in crowd]
     await asyncio.gather(*(p.ok("claim_name", {"name": n}) for p, n in zip(crowd, names, strict=True)))
 
-    def heard() -> set[str]:
-        got = {d["person"]["name"] for d in watcher.events("person")}
-        return got | {p["name"] for d in watcher.events("people") for p in d["people"]}
-
-    await watcher.wait_until(lambda: set(names) <= heard())
+    await watcher.wait_until(lambda: set(names) <= {p["name"] for p in told(watcher)})
     packets = len(watcher.events("person")) + len(watcher.events("people"))
     assert packets < len(names) / 3, packets
