@@ -216,6 +216,9 @@ def test_team_conversation_screens_have_no_serious_or_critical_violations(
     reply.press("Enter")
     thread = bob.page.get_by_role("complementary", name="Thread")
     expect(thread.get_by_role("article")).to_have_count(2)
+    # Confirmed (a pending message is drawn faded, as in the log, where the
+    # other screens wait for it too).
+    expect(thread.get_by_text("Sending…")).to_have_count(0)
     severe["thread on a phone"] = audit(bob.page, axe_source, f"the thread on a phone ({scheme})")
 
     expect(mine.get_by_role("button", name="1 reply")).to_be_visible()
