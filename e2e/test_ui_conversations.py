@@ -11,9 +11,12 @@ arrive is the barrier.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from conftest import Person
 from playwright.sync_api import Locator, expect
+
+if TYPE_CHECKING:  # only a type: "conftest" is another module when tests/ runs first
+    from conftest import Person
 
 
 def people(someone: Person) -> Locator:
