@@ -233,6 +233,7 @@ DIRECT_PREFIX: Final = "@"
 _PERSON_ID: Final = re.compile(f"[0-9a-f]{{{PERSON_ID_LENGTH}}}")
 
 
+@lru_cache(maxsize=4096)  # asked for on every message: a hash each time adds up
 def person_id(token: str) -> str:
     """A person's public id, from the secret token the server issued them:
     stable as long as the identity lives, and the token cannot be worked
@@ -266,6 +267,7 @@ def direct_members(label: str) -> list[str] | None:
     return ids
 
 
+@lru_cache(maxsize=8192)  # every message asks (Channel.key)
 def conversation_key(label: str) -> str:
     """What a conversation is stored and found under: a channel's folded
     name (``fold``), a direct conversation's label as it is (ids are exact)."""
