@@ -9,49 +9,22 @@ only learn of them by catching up when its server is back on its address.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import signal
 import subprocess
-import threading
-from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from playwright.sync_api import expect
 
 from flack import testing
 from wire_support import Peer
 
-T = TypeVar("T")
+if TYPE_CHECKING:  # the fixture is conftest's; "conftest" is another module when tests/ runs first
+    from conftest import Wire
+
 QUIET = {"FLACK_LOG_LEVEL": "warning"}
 RECONNECT_MS = 30_000  # socket.io retries every few seconds at most
-
-
-class Wire:
-    """python-socketio people on an event loop of their own (Playwright's sync
-    API owns the test's thread)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@pytest.fixture
-def wire() -> Iterator[Wire]:
-    runner = Wire()
-    yield runner
-    runner.close()
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -15,20 +15,19 @@ import json
 import re
 import signal
 import subprocess
-import threading
 import uuid
-from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import pytest
 import socketio
 from playwright.sync_api import expect
 
 from flack import testing
 from wire_support import Peer
 
-T = TypeVar("T")
+if TYPE_CHECKING:  # the fixture is conftest's; "conftest" is another module when tests/ runs first
+    from conftest import Wire
+
 
 QUIET = {"FLACK_LOG_LEVEL": "warning"}
 
@@ -36,31 +35,6 @@ CONNECTED = "Connected"
 RECONNECTING = "Reconnecting…"
 GAP = "Earlier messages unavailable"
 RECONNECT_MS = 30_000  # socket.io retries every few seconds at most
-
-
-class Wire:
-    """python-socketio people on an event loop of their own (Playwright's sync
-    API owns the test's thread)."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        self.loop.close()
-
-
-@pytest.fixture
-def wire() -> Iterator[Wire]:
-    runner = Wire()
-    yield runner
-    runner.close()
 
 
 async def post(url: str, name: str, channel: str, texts: list[str]) -> list[dict[str, Any]]:
