@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import Locator, expect
 
+from flack.protocol import HISTORY_LIMIT
+from wire_support import Peer
+
 if TYPE_CHECKING:  # only a type: "conftest" is another module when tests/ runs first
     from conftest import Person
 
@@ -293,3 +296,55 @@ def test_a_message_can_be_reacted_to_and_edited_with_the_keyboard_alone(person, 
     expect(message).to_contain_text("keyboard only (changed)")
     expect(message).to_contain_text("edited")
     expect(message.get_by_role("button", name="Edit message")).to_be_focused()
+
+
+def test_a_renamed_persons_direct_conversation_follows_them(person, names):
+    """A direct conversation is the people in it, not their names: Bob's
+    rename reaches Alice's People and Direct messages lists live, and the
+    conversation is the same one, with its messages."""
+    (alice, bob), _room = in_channel(person, names)
+    assert bob.name
+    people(alice).get_by_role("button", name=bob.name).click()
+    expect(alice.heading(bob.name)).to_be_visible()
+    alice.send("before the rename")
+    expect(directs(bob).get_by_role("link", name=alice.name)).to_be_visible()
+
+    old, renamed = bob.name, names("Robert")
+    bob.page.get_by_role("button", name="Change name").click()
+    bob.take_name(renamed)
+
+    expect(people(alice).get_by_role("button", name=renamed)).to_be_visible()
+    expect(people(alice).get_by_role("button", name=re.compile(re.escape(old)))).to_have_count(0)
+    dm = directs(alice).get_by_role("link", name=renamed)
+    expect(dm).to_be_visible()
+    expect(alice.heading(renamed)).to_be_visible()  # the open conversation's heading too
+    directs(bob).get_by_role("link", name=alice.name).click()
+    bob.send("after the rename")
+    expect(alice.article("after the rename")).to_contain_text(renamed)
+    expect(alice.article("before the rename")).to_be_visible()
+
+
+def test_a_reply_whose_thread_left_the_history_is_still_shown(person, names, server_url, wire):
+    """A thread's first message is older than its replies, so it leaves the
+    100-message history first: its replies, still kept, are shown in the log
+    with a note instead of vanishing with the thread."""
+    room = names("Busy")
+
+    async def fill() -> None:
+        ada = await (await Peer(server_url).connect()).named(names("Ada"))
+        try:
+            await ada.ok("create_channel", {"channel": room})
+            await ada.ok("join_channel", {"channel": room})
+            first = (await ada.ok("send_message", {"channel": room, "text": "the start"}))["message"]
+            await ada.ok("send_message", {"channel": room, "text": "a late answer", "parent": first["id"]})
+            for n in range(HISTORY_LIMIT - 1):  # pushes the start out
+                await ada.ok("send_message", {"channel": room, "text": f"busy {n}"})
+        finally:
+            await ada.sio.disconnect()
+
+    wire.run(fill())
+    bob = person(names("Bob"))
+    bob.open_channel(room)
+    orphan = bob.article("a late answer")
+    expect(orphan).to_contain_text("A reply in a thread whose first message is no longer kept")
+    expect(bob.page.get_by_text("the start", exact=True)).to_have_count(0)

@@ -181,9 +181,19 @@ class OpenChannel:
             message = message.with_file_expired()
         self.last_ids.note(message.channel, message.id)
         self.last_revisions.note(message.channel, message.revision)
-        if message.parent is not None:
+        if message.parent is not None and not self._orphan(message):
             return self._reply(message) or delivered
         return self.log.upsert(message) or delivered
+
+    def _orphan(self, reply: Message) -> bool:
+        """Whether ``reply``'s thread can no longer be opened: its first
+        message is not in the log (it left the server's history before the
+        reply did). Such a reply is shown in the log itself, marked, so that
+        nothing the server keeps is hidden; once there, it stays there."""
+        assert reply.parent is not None
+        if self.log.has(reply.id):
+            return True
+        return not self.log.has(reply.parent) and reply.id not in self.replies.get(reply.parent, {})
 
     def _reply(self, message: Message) -> bool:
         """A reply in a thread: kept by parent (the log never shows it); a

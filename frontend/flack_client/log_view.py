@@ -219,6 +219,8 @@ def _message_node(
     if message.edited:
         meta.append(element("span", "message__edited", wording.EDITED))
     article.append(meta)
+    if message.parent is not None and not in_thread:  # a reply whose thread is gone (channel.py)
+        article.append(element("p", "message__orphan", wording.ORPHAN_REPLY))
     editing = state.editing == message.id
     if editing:
         article.append(_edit_node(message, draft, state.edit_error))

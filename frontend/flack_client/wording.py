@@ -259,6 +259,8 @@ PICK_REACTION: Final = "Pick a reaction"
 DELETE_QUESTION: Final = "Delete this message?"
 DELETE_EXPLAINED: Final = "It disappears for everyone, with its reactions, its thread and its file."
 REPLIES_GONE: Final = "Earlier replies are no longer kept"
+# Above a reply shown in the log because its thread's first message is gone.
+ORPHAN_REPLY: Final = "A reply in a thread whose first message is no longer kept"
 THREAD_GONE: Final = "That message is not there any more, and neither is its thread."
 NO_PEOPLE: Final = "Nobody else has a name yet."
 NO_DIRECTS: Final = "No direct messages yet. Pick someone under People."

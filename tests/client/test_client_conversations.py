@@ -511,3 +511,27 @@ class TestNameEvents:
         state.direct_opened({"direct": direct(DM, (ME, "Zoë"), (BOB, "(former member)"))})
         assert [entry.name for entry in state.directs] == ["(former member)"]
         assert [label for _pid, label in state.people] == ["Zoë (you)"]
+
+
+# --- replies whose thread is gone -------------------------------------------------------
+
+
+class TestOrphanReplies:
+    def test_a_reply_whose_first_message_is_not_kept_is_shown_in_the_log(self) -> None:
+        """The server's history lost the thread's first message (it is older
+        than its replies, so it goes first): the reply is not hidden."""
+        state = opened("general", [wire(5, parent=4), wire(6)])
+        assert log_ids(state) == [5, 6]
+        assert state.message_log.get(5) is not None
+        # A later change of it lands there too, and a deletion takes it away.
+        assert state.message_updated(updated(wire(5, parent=4, text="fixed", edited=True, revision=9)))
+        shown = state.message_log.get(5)
+        assert shown is not None and shown.text == "fixed"
+        assert state.message_updated(updated(wire(5, parent=4, text="", deleted=True, revision=10)))
+        assert log_ids(state) == [6]
+
+    def test_a_reply_whose_first_message_is_kept_stays_in_its_thread(self) -> None:
+        state = opened("general", [wire(4, replies=1), wire(5, parent=4), wire(6)])
+        assert log_ids(state) == [4, 6]
+        assert state.messages_arrived(Event.MESSAGE, {"message": wire(7, parent=4)})
+        assert log_ids(state) == [4, 6]
