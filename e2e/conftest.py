@@ -212,6 +212,13 @@ class Person:
         self.page.reload()
         self.wait_ready()
 
+    def local_storage(self) -> dict[str, str]:
+        """The page's localStorage, read by Playwright (no script of ours)."""
+        for origin in self.context.storage_state()["origins"]:
+            if origin["origin"] == self.watch.origin:
+                return {item["name"]: item["value"] for item in origin["localStorage"]}
+        return {}
+
     def new_page(self) -> Page:
         """Close the page and open the app again in a new page of the same
         context (same localStorage): a returning visit."""

@@ -10,12 +10,11 @@ only learn of them by catching up when its server is back on its address.
 from __future__ import annotations
 
 import re
-import signal
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import expect
+from servers import stop
 
 from flack import testing
 from wire_support import Peer
@@ -25,19 +24,6 @@ if TYPE_CHECKING:  # the fixture is conftest's; "conftest" is another module whe
 
 QUIET = {"FLACK_LOG_LEVEL": "warning"}
 RECONNECT_MS = 30_000  # socket.io retries every few seconds at most
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: the server tells every client, saves the state file and exits."""
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(10) == 0
-
-
-def local_storage(someone: Any) -> dict[str, str]:
-    for origin in someone.context.storage_state()["origins"]:
-        if origin["origin"] == someone.watch.origin:
-            return {item["name"]: item["value"] for item in origin["localStorage"]}
-    return {}
 
 
 async def change_behind_its_back(url: str, bob: tuple[str, str], alice: str, room: str) -> None:
@@ -73,7 +59,7 @@ def test_edits_deletions_and_reactions_made_while_away_show_after_reconnecting(
         bob.send("draft one")
         bob.send("remove me")
         assert bob.name is not None
-        token = local_storage(bob)["flack.token"]
+        token = bob.local_storage()["flack.token"]
         joins: list[str] = []
 
         def watch(frame: Any) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import signal
-import subprocess
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import socketio
 from playwright.sync_api import expect
+from servers import stop
 
 from flack import testing
 from wire_support import Peer
@@ -70,20 +69,6 @@ async def hold_a_connection(url: str) -> Peer:
         except socketio.exceptions.ConnectionError:
             await asyncio.sleep(0.1)
     raise AssertionError("could not connect")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: the server tells every client (``server_closing``), saves and exits."""
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(10) == 0
-
-
-def local_storage(someone: Any) -> dict[str, str]:
-    """The page's localStorage, read by Playwright (no script of ours)."""
-    for origin in someone.context.storage_state()["origins"]:
-        if origin["origin"] == someone.watch.origin:
-            return {item["name"]: item["value"] for item in origin["localStorage"]}
-    return {}
 
 
 def texts_in_order(someone: Any) -> list[str]:
@@ -146,7 +131,7 @@ def test_typed_while_the_server_restarts_is_sent_once_and_missed_messages_are_ca
             expect(article).to_contain_text(bob.name)
             expect(article).to_have_class(re.compile(r"\bmessage--pending\b"))
         # A reload now would not lose them: they are in localStorage.
-        stored = json.loads(local_storage(bob)["flack.outbox"])
+        stored = json.loads(bob.local_storage()["flack.outbox"])
         assert [item["text"] for item in stored] == queued
         assert len({item["client_id"] for item in stored}) == 2
 
@@ -175,9 +160,9 @@ def test_typed_while_the_server_restarts_is_sent_once_and_missed_messages_are_ca
         assert [m["text"] for m in seen] == expected
         assert [m["sender"] for m in seen[-2:]] == [bob.name, bob.name]
         assert all(m["client_id"] for m in seen[-2:])
-        stored_ids = json.loads(local_storage(bob)["flack.last_ids"])
+        stored_ids = json.loads(bob.local_storage()["flack.last_ids"])
         assert stored_ids[room] == seen[-1]["id"]
-        assert "flack.outbox" not in local_storage(bob)  # nothing waits any more
+        assert "flack.outbox" not in bob.local_storage()  # nothing waits any more
 
         # And live delivery works again.
         wire.run(post(url, names("Alice"), room, ["live after the restart"]))
@@ -329,7 +314,7 @@ def test_two_tabs_offline_lose_nothing_when_one_is_closed(person, names, wire: W
             tab.composer.press("Enter")
             expect(tab.article(text)).to_contain_text("Sending…")
         # The second tab saved after the first: both messages are stored.
-        stored = json.loads(local_storage(bob)["flack.outbox"])
+        stored = json.loads(bob.local_storage()["flack.outbox"])
         assert sorted(item["text"] for item in stored) == [first_text, second_text]
         bob.page.close()
 
@@ -342,5 +327,5 @@ def test_two_tabs_offline_lose_nothing_when_one_is_closed(person, names, wire: W
         seen = wire.run(history(url, names("Alice"), room))
         assert sorted(m["text"] for m in seen) == [first_text, second_text]
         assert {m["sender"] for m in seen} == {bob.name}
-        assert "flack.outbox" not in local_storage(second)
+        assert "flack.outbox" not in second.local_storage()
         second.context.close()
