@@ -428,10 +428,6 @@ class Chat:
         self._touch(channel.key)
         return Notice(channel.name, NoticeKind.LEAVE, session.name or "", iso_utc(self._clock()))
 
-    async def members(self, channel: Channel) -> list[str]:
-        """The person ids of a conversation's members."""
-        return await self.backend.members(channel.key)
-
     async def conversations(self, sid: str) -> tuple[list[Channel], list[Direct]]:
         """The channels this connection's person is in (list order) and their
         direct conversations (with their members' current names)."""
