@@ -9,8 +9,8 @@ alert, the channel list): the connection (``connection.Link``), who we are
 the outbox and sending (``outbox``, ``sending``), files being shared
 (``sharing``); and, mixed in from modules of their own (issue 14), people,
 direct conversations and membership (``talk``) and what is done to one
-message: edit, delete, reactions, threads (``acting``). Sentences come
-from ``wording``. What a method cannot do
+message: edit, delete, reactions, threads (``acting``); presence and
+typing (``aware``, issue 15). Sentences come from ``wording``. What a method cannot do
 itself (touch storage, the DOM, the socket) it returns as ``Effects`` for the
 glue to carry out.
 
@@ -46,6 +46,7 @@ from flack.protocol import (
 from flack_client import wording
 from flack_client.acting import MessageActions
 from flack_client.alert import Alert
+from flack_client.aware import Awareness
 from flack_client.channel import OpenChannel
 from flack_client.channel_list import KnownChannels
 from flack_client.connection import Connection, Link, SocketFacts
@@ -63,7 +64,7 @@ from flack_client.uploads import Upload, UploadStatus
 from flack_client.wording import OFFLINE, TIMEOUT, describe_error
 
 
-class ChatState(PeopleAndConversations, MessageActions):
+class ChatState(PeopleAndConversations, MessageActions, Awareness):
     """Everything the page shows, in one place. What it holds is for reading;
     only its methods change it."""
 
@@ -83,6 +84,7 @@ class ChatState(PeopleAndConversations, MessageActions):
         self._people = People()
         self._directs = Directs(self._people)
         self._member: set[str] = set()  # keys of the channels we are a member of
+        self._init_awareness()
 
     @property
     def error(self) -> str | None:
@@ -464,6 +466,7 @@ class ChatState(PeopleAndConversations, MessageActions):
         anything shown changed. Routed by its conversation: a message in a
         direct conversation this page did not know of lists it."""
         listed = is_direct(message.channel) and self._directs.note(message.channel)
+        self._typing_done(message)
         changed = self._channel.add_message(message)
         if changed:
             self._drop_vanished()

@@ -62,6 +62,7 @@ class PeopleAndConversations:
         def add_channels(self, names: Iterable[str]) -> bool: ...
         def show_failure(self, ack: Ack) -> None: ...
         def _end_message_actions(self, *, thread: bool = False) -> None: ...
+        def presence_listed(self, listed: PeopleList) -> None: ...
 
     @property
     def me(self) -> str | None:
@@ -74,6 +75,7 @@ class PeopleAndConversations:
         if listed is None:
             return False
         self._people.set(listed.people)
+        self.presence_listed(listed)
         return True
 
     def person_changed(self, payload: object) -> bool:

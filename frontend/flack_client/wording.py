@@ -304,3 +304,30 @@ def group_help() -> str:
 def group_too_big() -> str:
     """Too many people ticked for one conversation."""
     return f"A conversation has at most {protocol.DIRECT_MAX} people, you included."
+
+
+# --- Awareness (issue 15): presence and typing ---------------------------------------
+
+# What a People entry says after the name, for screen readers and as its
+# tooltip (the dot beside the name shows it, by shape as well as colour).
+PRESENCE_WORDS: Final[dict[str, str]] = {"online": "online", "away": "away", "offline": "offline"}
+
+
+def presence_label(label: str, status: str) -> str:
+    """A People entry's accessible name: ``Zoë (you), online``; the name
+    comes first, so finding a person by name keeps working."""
+    return f"{label}, {PRESENCE_WORDS.get(status, PRESENCE_WORDS['offline'])}"
+
+
+def typing_text(names: list[str]) -> str:
+    """Who is typing in the open conversation, in the order they began:
+    nobody (empty), ``Bob is typing…``, ``Bob and Carol are typing…``, and
+    from three on ``Several people are typing…`` (a list of names that
+    long would not be read to the end)."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f"{names[0]} is typing…"
+    if len(names) == 2:
+        return f"{names[0]} and {names[1]} are typing…"
+    return "Several people are typing…"
