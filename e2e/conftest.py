@@ -245,7 +245,14 @@ class Person:
 
     @property
     def status(self) -> Locator:
-        return self.page.get_by_role("status")
+        """The connection's status line, in the page's banner (the
+        conversation view has a status of its own: who is typing)."""
+        return self.page.get_by_role("banner").get_by_role("status")
+
+    @property
+    def typing(self) -> Locator:
+        """Who is typing in the open conversation (issue 15)."""
+        return self.page.get_by_role("main").get_by_role("status")
 
     @property
     def channels(self) -> Locator:

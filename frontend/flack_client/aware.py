@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from flack import protocol
 from flack.protocol import Message, Notices, PeopleList, Presence, PresenceStatus, SetPresence, Typing
 from flack_client import wording
-from flack_client.presence import PresenceBook
+from flack_client.presence import PresenceBook, should_wake
 from flack_client.typing_status import TypingSender, TypingShown
 
 if TYPE_CHECKING:
@@ -74,6 +74,12 @@ class Awareness:
         shown): only once named, since presence is a person's. ``None``:
         nothing to send (the next session says it)."""
         return SetPresence(hidden) if self.name is not None else None
+
+    def wake_request(self, last_sent: float | None, now: float) -> SetPresence | None:
+        """The person did something at ``now``: ``set_presence {"hidden":
+        false}`` if this page has sent nothing since ``last_sent`` for a while
+        (``presence.should_wake``), so the server's idle rule ends."""
+        return self.presence_request(False) if should_wake(last_sent, now) else None
 
     # typing -----------------------------------------------------------------------
 

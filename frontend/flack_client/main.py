@@ -55,6 +55,7 @@ from typing import Any
 
 from flack.protocol import ChannelRequest, ClaimName, Empty, Event, StartUpload
 from flack_client import storage
+from flack_client.aware_handlers import AwareHandlers
 from flack_client.connection import REFUSED_RETRY_SECONDS
 from flack_client.creating import Creation
 from flack_client.effects import Effects
@@ -69,7 +70,7 @@ from flack_client.view import View
 BOOT["client_imported"] = round(js.performance.now())
 
 
-class App(TalkHandlers):
+class App(TalkHandlers, AwareHandlers):
     """One browser tab's client: feeds the state, carries out its ``Effects``."""
 
     def __init__(self) -> None:
@@ -111,6 +112,7 @@ class App(TalkHandlers):
         on(Event.PERSON, self._on_person)
         on(Event.PEOPLE, self._on_people)
         on(Event.DIRECT_OPENED, self._on_direct_opened)
+        self.bind_awareness()
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
         self.socket.on_network(self._on_network)
@@ -173,6 +175,7 @@ class App(TalkHandlers):
         BOOT.setdefault("socket_connected", round(js.performance.now()))
         self._session += 1
         self.state.socket_connected(self.socket.facts())
+        self.state.typing_connection_new()
         self.render()
         self._spawn(self._start_session(self._session))
 
@@ -232,8 +235,10 @@ class App(TalkHandlers):
         if session != self._session:
             return
         if named:
-            # Where we are a member and who is here, before the channel
-            # reopens (the list shows which channels are ours).
+            # Whether this page is hidden, then where we are a member and
+            # who is here, before the channel reopens (the list shows which
+            # channels are ours).
+            self._announce_presence()
             await self._list_conversations()
             if session != self._session:
                 return
@@ -326,6 +331,7 @@ class App(TalkHandlers):
             return
         if effects.reopen_channel:
             # Named at last: now the rest of the session can happen.
+            self._announce_presence()
             await self._list_conversations()
             await self._reopen_channel()
         self._mark_ready()

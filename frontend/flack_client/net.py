@@ -11,6 +11,7 @@ wire anyway, keeps ``None`` as ``null`` (Pyodide would turn it into
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,9 @@ class Socket:
         self._ack_timeout_ms = ack_timeout_ms
         self._proxies: list[Any] = []
         self._window_listeners: list[tuple[str, Any]] = []
+        # When this page last sent the server anything (``time.monotonic()``):
+        # every event counts as activity for presence (issue 15).
+        self.last_sent: float | None = None
 
     # events -----------------------------------------------------------------
 
@@ -157,6 +161,7 @@ class Socket:
             # socket.io would buffer the emit and send it after reconnecting,
             # long after we told the person it failed; refuse instead.
             return Ack.failure(OFFLINE)
+        self.last_sent = time.monotonic()
         try:
             reply = await self._socket.timeout(self._ack_timeout_ms).emitWithAck(
                 str(event), to_js(request.to_wire())

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import js  # type: ignore[import-not-found]
 
 from flack_client import wording
+from flack_client.aware_view import AwareActions, AwareView
 from flack_client.checks import is_send_key
 from flack_client.log_view import LogView, ThreadView, element
 from flack_client.reactions import CHOICES
@@ -27,8 +28,8 @@ _NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
 Listen = Callable[[Any, str, Callable[[Any], None]], None]
 
 
-class TalkActions(Protocol):
-    """What issue 14's parts of the page ask the application to do."""
+class TalkActions(AwareActions, Protocol):
+    """What issue 14's (and 15's) parts of the page ask the application to do."""
 
     def select_channel(self, name: str) -> None: ...
     def open_person(self, pid: str) -> None: ...
@@ -95,6 +96,7 @@ class TalkView:
         self._picker_anchor: Any = None  # the "Add reaction" button the picker belongs to
         self._directs_shown: tuple[Any, ...] | None = None
         self._people_shown: tuple[Any, ...] | None = None
+        self.aware = AwareView(listen)  # issue 15: the typing line, presence's page events
 
     def bind(self, app: TalkActions) -> None:
         """Issue 14: people, direct conversations, leaving, and what is done
@@ -236,6 +238,7 @@ class TalkView:
         self._listen(self.delete_form, "submit", on_delete)
         self._listen(self.delete_cancel, "click", lambda _e: app.cancel_delete())
         self._bind_group(app)
+        self.aware.bind(app)
         # The picker's emoji are made once: each a button named by its character.
         for emoji in CHOICES:
             button = element("button", "picker__emoji", emoji)
@@ -254,6 +257,7 @@ class TalkView:
         self.thread_view.render(state)
         self.app_box.classList.toggle("app--thread", state.thread is not None)
         self.reply_input.readOnly = not state.ready
+        self.aware.render(state)
 
     def _render_directs(self, state: ChatState) -> None:
         """The "Direct messages" list: one link per conversation (the issue's
@@ -281,17 +285,27 @@ class TalkView:
 
     def _render_people(self, state: ChatState) -> None:
         """The People list: everyone with a name, each a button that opens
-        the direct conversation with them (ourselves first, marked)."""
-        people = state.people
+        the direct conversation with them (ourselves first, marked), with
+        their presence (issue 15): a dot whose shape says it, and the word
+        in the button's name ("Bob, away") and the dot's tooltip."""
+        people = [(pid, label, state.presence_of(pid)) for pid, label in state.people]
         shown = (tuple(people), state.ready)
         if shown == self._people_shown:
             return
         self._people_shown = shown
         items = []
-        for pid, label in people:
-            button = element("button", "channel person", label)
+        for pid, label, status in people:
+            button = element("button", "channel person")
             button.type = "button"
             button.dataset.person = pid
+            button.dataset.presence = str(status)
+            # The name says the presence after the person's name, so finding
+            # someone by name keeps working; the visible text is the name.
+            button.setAttribute("aria-label", wording.presence_label(label, status))
+            dot = element("span", f"presence presence--{status}")
+            dot.setAttribute("aria-hidden", "true")
+            dot.title = wording.PRESENCE_WORDS.get(status, status).capitalize()
+            button.append(dot, element("span", "person__name", label))
             item = element("li")
             item.append(button)
             items.append(item)

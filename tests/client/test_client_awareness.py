@@ -127,6 +127,13 @@ class TestPresence:
         assert state.presence_request(hidden=True) == SetPresence(True)
         assert state.presence_request(hidden=False) == SetPresence(False)
 
+    def test_the_state_asks_to_wake_only_once_named_and_after_a_quiet_while(self) -> None:
+        state = ChatState()
+        assert state.wake_request(0.0, WAKE_AFTER_SECONDS) is None  # no name: nobody to be present
+        state.set_identity("Zoë", MY_TOKEN)
+        assert state.wake_request(0.0, WAKE_AFTER_SECONDS - 1) is None
+        assert state.wake_request(0.0, WAKE_AFTER_SECONDS) == SetPresence(False)
+
     def test_input_after_a_quiet_while_says_we_are_back(self) -> None:
         # Half the server's idle rule, so input ends an "away" before it starts.
         assert WAKE_AFTER_SECONDS == AWAY_AFTER_SECONDS / 2

@@ -26,6 +26,8 @@ BROWSER_GLUE = {
     "uploads_http",
     "talk_view",
     "talk_handlers",
+    "aware_view",
+    "aware_handlers",
 }
 PURE = sorted(path.stem for path in CLIENT.glob("*.py") if path.stem not in BROWSER_GLUE | {"__init__"})
 
