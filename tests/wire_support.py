@@ -23,9 +23,14 @@ def unique(prefix: str) -> str:
 
 
 def unbatched(event: str, data: Any) -> list[tuple[str, Any]]:
-    """A ``messages`` batch as the ``message`` events it stands for."""
+    """A ``messages`` (``notices``, ``people``) batch as the ``message``
+    (``notice``, ``person``) events it stands for."""
     if event == "messages":
         return [("message", {"message": message}) for message in data["messages"]]
+    if event == "notices":
+        return [("notice", notice) for notice in data["notices"]]
+    if event == "people":
+        return [("person", {"person": person}) for person in data["people"]]
     return [(event, data)]
 
 

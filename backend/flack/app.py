@@ -89,9 +89,10 @@ def create_app(settings: Settings) -> Sanic:
     )
     app.ctx.sio = sio
     batcher = app.ctx.batcher = fanout.Batcher(manager, settings.batch_ms / 1000)
-    sio.register_namespace(
-        sockets.ChatNamespace(chat, sharing, batcher, shutting_down=lambda: bool(app.ctx.closing))
+    namespace = app.ctx.namespace = sockets.ChatNamespace(
+        chat, sharing, batcher, shutting_down=lambda: bool(app.ctx.closing)
     )
+    sio.register_namespace(namespace)
     http.add_routes(app, assets.locate())
     files.add_file_routes(app, sharing, store, batcher)
     # Every request passes the HTTP edge first: Host check, the client's
@@ -124,6 +125,7 @@ def create_app(settings: Settings) -> Sanic:
         loop = asyncio.get_running_loop()
         app.ctx.janitor = loop.create_task(_janitor(chat, sharing))
         app.ctx.reaper = loop.create_task(_reap_every(1.0, manager))
+        app.ctx.presence = loop.create_task(_sweep_presence_every(PRESENCE_SWEEP_SECONDS, namespace))
         if manager.path.direct:
             log.info("fan-out: %s", manager.describe())
         else:
@@ -137,6 +139,7 @@ def create_app(settings: Settings) -> Sanic:
     async def stop_janitor(app: Sanic, _: Any = None) -> None:
         app.ctx.janitor.cancel()
         app.ctx.reaper.cancel()
+        app.ctx.presence.cancel()
         for task in app.ctx.keepers:
             task.cancel()
         await closing(app)
@@ -174,6 +177,17 @@ async def closing(app: Sanic) -> None:
     except Exception as error:  # telling is a courtesy; saving is what matters
         log.warning("could not tell every client about the shutdown: %r", error)
     app.ctx.save_state()
+
+
+# How often idleness is looked at (someone idle for AWAY_AFTER_SECONDS is
+# away within this much more).
+PRESENCE_SWEEP_SECONDS = 10.0
+
+
+async def _sweep_presence_every(interval: float, namespace: sockets.ChatNamespace) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        namespace.sweep_presence()
 
 
 async def _reap_every(interval: float, manager: FanoutManager) -> None:

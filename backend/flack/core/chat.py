@@ -33,12 +33,17 @@ from flack.core.errors import (
 from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
 from flack.core.models import Change, Channel, File, Identity, Message, Notice
 from flack.protocol import (
+    AWAY_AFTER_SECONDS,
     DIRECT_MAX,
     REACTIONS_MAX,
     REACTIONS_TOTAL_MAX,
+    TYPING_EVERY_SECONDS,
     Direct,
     NoticeKind,
     Person,
+    PresenceEntry,
+    PresenceStatus,
+    Typing,
     channel_order,
     clean_channel,
     clean_emoji,
@@ -78,6 +83,8 @@ class Session:
     token: str | None = None
     name: str | None = None
     address: str = ""
+    hidden: bool = False  # the page says it is hidden (set_presence)
+    active_at: float = 0.0  # when it last sent anything (injected clock)
 
     @property
     def person(self) -> str:
@@ -160,6 +167,10 @@ class Chat:
         # Called with each message that falls out of a channel's history, or
         # is deleted (file sharing deletes the message's file then).
         self.on_dropped: Callable[[Message], None] | None = None
+        # person id -> the presence last told to everyone (offline: absent).
+        self._told: dict[str, str] = {}
+        # (person id, conversation key) -> when their typing was last passed on.
+        self._typing: dict[tuple[str, str], float] = {}
 
     # -- connections -------------------------------------------------------
 
@@ -169,12 +180,17 @@ class Chat:
         if open_here >= self.limits.connections_per_address:
             raise TooManyConnections(f"Too many connections from {address or 'this address'}.")
         self._per_address[address] = open_here + 1
-        session = self._sessions[sid] = Session(sid, address=address)
+        session = self._sessions[sid] = Session(sid, address=address, active_at=self._clock())
         return session
 
     def session(self, sid: str) -> Session:
         """The live session ``sid`` (KeyError if it is not connected)."""
         return self._sessions[sid]
+
+    def person_of(self, sid: str) -> str:
+        """The person id of connection ``sid`` ("" unnamed or gone)."""
+        session = self._sessions.get(sid)
+        return session.person if session is not None else ""
 
     def connections(self) -> list[str]:
         """The ids of every live connection."""
@@ -621,3 +637,76 @@ class Chat:
             raise NoSuchMessage("That message is not there any more.")
         self._touch(channel.key)
         return changed
+
+    # -- presence ------------------------------------------------------------------
+
+    def active(self, sid: str) -> None:
+        """Connection ``sid`` did something (any event): it is in use."""
+        session = self._sessions.get(sid)
+        if session is not None:
+            session.active_at = self._clock()
+
+    def set_hidden(self, sid: str, hidden: bool) -> None:
+        """The page of ``sid`` is hidden, or shown again."""
+        session = self._sessions.get(sid)
+        if session is not None:
+            session.hidden = hidden
+            session.active_at = self._clock()
+
+    def status_of(self, person: str) -> PresenceStatus:
+        """Online: a connection of theirs shown and used in the last
+        ``AWAY_AFTER_SECONDS``; away: connections, none of them so; offline:
+        none."""
+        sids = self._by_person.get(person)
+        if not sids:
+            return PresenceStatus.OFFLINE
+        now = self._clock()
+        for sid in sids:
+            session = self._sessions[sid]
+            if not session.hidden and now - session.active_at < AWAY_AFTER_SECONDS:
+                return PresenceStatus.ONLINE
+        return PresenceStatus.AWAY
+
+    def presence_changes(self, people: Collection[str]) -> list[PresenceEntry]:
+        """The presence of ``people`` (ids) that differs from what everyone
+        was last told; from now on what they were told is this."""
+        changed = []
+        for person in people:
+            if not person:
+                continue
+            status = self.status_of(person)
+            if self._told.get(person, PresenceStatus.OFFLINE) == status:
+                continue
+            if status == PresenceStatus.OFFLINE:
+                del self._told[person]
+            else:
+                self._told[person] = status
+            changed.append(PresenceEntry(person, status))
+        return changed
+
+    def presence_sweep(self) -> list[PresenceEntry]:
+        """Changes time alone makes (idle long enough: away), for everyone
+        who is not offline."""
+        return self.presence_changes(list(self._told))
+
+    async def presence(self) -> list[PresenceEntry]:
+        """Everyone with a name and their presence now."""
+        return [PresenceEntry(i.id, self.status_of(i.id)) for i in await self.backend.list_identities()]
+
+    # -- typing --------------------------------------------------------------------
+
+    async def typing(self, sid: str, label: str) -> Typing | None:
+        """This connection's person is typing in conversation ``label`` (one
+        they are in): what to tell its members, or ``None`` when they were
+        told less than ``TYPING_EVERY_SECONDS`` ago (at most one on the wire
+        per person and conversation that often)."""
+        session = self.named(sid)
+        channel = await self.conversation(sid, label)
+        now = self._clock()
+        key = (session.person, channel.key)
+        if now - self._typing.get(key, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
+            return None
+        if len(self._typing) > 10_000:  # bounded: forget what is over anyway
+            self._typing = {k: t for k, t in self._typing.items() if now - t < TYPING_EVERY_SECONDS}
+        self._typing[key] = now
+        return Typing(channel.name, session.person, session.name or "")

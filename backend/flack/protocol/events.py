@@ -34,6 +34,8 @@ class Event(StrEnum):
     EDIT_MESSAGE = "edit_message"
     DELETE_MESSAGE = "delete_message"
     REACT = "react"
+    SET_PRESENCE = "set_presence"
+    TYPING = "typing"  # both directions: "I am typing" / "they are typing"
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
@@ -44,6 +46,8 @@ class Event(StrEnum):
     PERSON = "person"
     PEOPLE = "people"  # several names at once (see docs/protocol.md)
     DIRECT_OPENED = "direct_opened"
+    PRESENCE = "presence"
+    NOTICES = "notices"  # several notices of one channel at once (see docs/protocol.md)
     SERVER_CLOSING = "server_closing"
 
 
@@ -71,6 +75,8 @@ CLIENT_EVENTS: Final[dict[Event, Request]] = {
     Event.EDIT_MESSAGE: Request(shapes.EditMessage, shapes.MessageEvent),
     Event.DELETE_MESSAGE: Request(shapes.MessageRef, shapes.MessageEvent),
     Event.REACT: Request(shapes.React, shapes.MessageEvent),
+    Event.SET_PRESENCE: Request(shapes.SetPresence, shapes.Empty),
+    Event.TYPING: Request(shapes.Typing, shapes.Empty),
 }
 
 # Server -> client: pushed, never acknowledged.
@@ -84,6 +90,9 @@ SERVER_EVENTS: Final[dict[Event, type[Shape]]] = {
     Event.PERSON: shapes.PersonEvent,
     Event.PEOPLE: shapes.PeopleList,
     Event.DIRECT_OPENED: shapes.DirectOpened,
+    Event.PRESENCE: shapes.Presence,
+    Event.NOTICES: shapes.Notices,
+    Event.TYPING: shapes.Typing,
     Event.SERVER_CLOSING: shapes.ServerClosing,
 }
 

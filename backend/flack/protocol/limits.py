@@ -48,3 +48,12 @@ REACTIONS_MAX: Final = 20
 REACTIONS_TOTAL_MAX: Final = 200
 # Characters of one reaction's emoji (a family emoji with its joiners is 11).
 EMOJI_MAX: Final = 16
+
+# --- Awareness (presence, typing) -----------------------------------------------
+
+# A person is away when every connection of theirs is hidden or has been idle this long.
+AWAY_AFTER_SECONDS: Final = 600
+# At most one typing event per person and conversation this often on the wire;
+# a page shows "is typing…" for TYPING_SHOWN_SECONDS after the last one.
+TYPING_EVERY_SECONDS: Final = 3
+TYPING_SHOWN_SECONDS: Final = 5

@@ -785,13 +785,114 @@ class PeopleList:
     the ``people`` event: several names that are new or changed, at once."""
 
     people: list[Person]
+    presence: list[PresenceEntry] | None = None  # in list_people's answer only
+
+    def to_wire(self) -> Wire:
+        wire: Wire = {"people": [p.to_wire() for p in self.people]}
+        if self.presence is not None:
+            wire["presence"] = [p.to_wire() for p in self.presence]
+        return wire
+
+    @classmethod
+    def from_wire(cls, obj: object) -> PeopleList:
+        f = _Fields(obj)
+        presence = f.get("presence")
+        entries = read_all(PresenceEntry, presence) if isinstance(presence, list) else None
+        return cls(f.shapes("people", Person), entries)
+
+
+class PresenceStatus(StrEnum):
+    """Whether someone is around: a connection open and in use, all of
+    theirs hidden or idle (``AWAY_AFTER_SECONDS``), or none open."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceEntry:
+    """One person's presence: ``status`` is read as any text (a client shows
+    statuses it does not know as offline)."""
+
+    id: str
+    status: str
+
+    def to_wire(self) -> Wire:
+        return {"id": self.id, "status": str(self.status)}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> PresenceEntry:
+        f = _Fields(obj)
+        return cls(f.person_id("id"), f.text("status"))
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """``presence``: the people whose presence changed (coalesced, see
+    docs/protocol.md); also in ``list_people``'s answer, for everyone."""
+
+    people: list[PresenceEntry]
 
     def to_wire(self) -> Wire:
         return {"people": [p.to_wire() for p in self.people]}
 
     @classmethod
-    def from_wire(cls, obj: object) -> PeopleList:
-        return cls(_Fields(obj).shapes("people", Person))
+    def from_wire(cls, obj: object) -> Presence:
+        return cls(_Fields(obj).shapes("people", PresenceEntry))
+
+
+@dataclass(frozen=True, slots=True)
+class SetPresence:
+    """``set_presence``: this connection's page is ``hidden`` (or shown
+    again); any event also counts as activity."""
+
+    hidden: bool
+
+    def to_wire(self) -> Wire:
+        return {"hidden": self.hidden}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> SetPresence:
+        return cls(_Fields(obj).flag("hidden"))
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """``typing``: someone is typing in conversation ``channel`` (to the
+    server, only ``channel``; from it, who)."""
+
+    channel: str
+    person: str = ""
+    name: str = ""
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "person": self.person, "name": self.name}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Typing:
+        f = _Fields(obj)
+        person = f.get("person")
+        name = f.get("name")
+        return cls(
+            f.text("channel"),
+            person if is_person_id(person) else "",
+            name if isinstance(name, str) else "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    """``notices``: several notices of one channel at once, oldest first."""
+
+    notices: list[Notice]
+
+    def to_wire(self) -> Wire:
+        return {"notices": [n.to_wire() for n in self.notices]}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Notices:
+        return cls(_Fields(obj).shapes("notices", Notice))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from flack.protocol import Event, Message, MessageEvent, MessagesEvent, Shape
+from flack.protocol import Event, Message, MessageEvent, MessagesEvent, Notice, Notices, Shape
 from flack.transport.manager import FanoutManager
 
 
@@ -40,14 +40,54 @@ class Batcher:
     across the change.
     """
 
-    def __init__(self, manager: FanoutManager, window: float) -> None:
+    def __init__(self, manager: FanoutManager, window: float, notice_window: float = 0.25) -> None:
         self._manager = manager
         self._window = window
         self._held: dict[str, list[Message]] = {}
         self._windows: dict[str, asyncio.TimerHandle] = {}
+        # Notices (joins, leaves, renames) have windows of their own, longer:
+        # a burst of N joins is news for every member, N² packets unless held.
+        self._notice_window = notice_window
+        # Held notices, each with the connection whose action it is.
+        self._held_notices: dict[str, list[tuple[Notice, str | None]]] = {}
+        self._notice_windows: dict[str, asyncio.TimerHandle] = {}
+
+    def notice(self, room: str, notice: Notice, skip_sid: str | None = None) -> None:
+        """A notice for ``room``: at once when the room's notices are quiet
+        (not to ``skip_sid``, whose action it is), else held and sent with
+        the others of the window as one ``notices`` event, to everyone in
+        the room (the actors' own connections included: one packet for all;
+        a notice held alone still skips its actor).
+        Held notices go out before any later message of the room."""
+        if room in self._notice_windows:
+            self._held_notices.setdefault(room, []).append((notice, skip_sid))
+            return
+        self.flush(room)
+        self._manager.broadcast(Event.NOTICE, notice.to_wire(), room, skip_sid)
+        if self._notice_window > 0:
+            loop = asyncio.get_running_loop()
+            self._notice_windows[room] = loop.call_later(self._notice_window, self._close_notice_window, room)
+
+    def _flush_notices(self, room: str) -> None:
+        held = self._held_notices.pop(room, None)
+        if not held:
+            return
+        if len(held) == 1:  # alone, it still skips whose action it is
+            notice, skip_sid = held[0]
+            self._manager.broadcast(Event.NOTICE, notice.to_wire(), room, skip_sid)
+        else:
+            self._manager.broadcast(Event.NOTICES, Notices([n for n, _ in held]).to_wire(), room)
+
+    def _close_notice_window(self, room: str) -> None:
+        del self._notice_windows[room]
+        if self._held_notices.get(room):
+            self._flush_notices(room)
+            loop = asyncio.get_running_loop()
+            self._notice_windows[room] = loop.call_later(self._notice_window, self._close_notice_window, room)
 
     def message(self, room: str, message: Message) -> None:
         """A new chat message for ``room``."""
+        self._flush_notices(room)  # what was said before it comes first
         if room in self._windows:
             self._held.setdefault(room, []).append(message)
             return
@@ -64,7 +104,8 @@ class Batcher:
         return self._manager.broadcast(event, payload.to_wire(), room, skip_sid)
 
     def flush(self, room: str) -> None:
-        """Send what ``room`` holds now (its window stays open)."""
+        """Send what ``room`` holds now, notices first (its windows stay open)."""
+        self._flush_notices(room)
         held = self._held.pop(room, None)
         if not held:
             return
@@ -75,15 +116,16 @@ class Batcher:
 
     def flush_all(self) -> None:
         """Send everything held (shutting down, or a broadcast to everyone)."""
-        for room in list(self._held):
+        for room in list(self._held) + list(self._held_notices):
             self.flush(room)
 
     def close(self) -> None:
         """Send everything held and stop the timers."""
         self.flush_all()
-        for timer in self._windows.values():
+        for timer in [*self._windows.values(), *self._notice_windows.values()]:
             timer.cancel()
         self._windows.clear()
+        self._notice_windows.clear()
 
     def _open(self, room: str) -> None:
         if self._window > 0:

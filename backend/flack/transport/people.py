@@ -1,41 +1,47 @@
-"""Telling everyone about names, coalesced (the :class:`PeopleNews`).
+"""News for everyone, coalesced: names (``person``/``people``) and presence.
 
-Everybody's People list must learn of a new name or a rename, so each one is
-news for every connection: N people arriving at once (a classroom opening the
-page, every client reconnecting after a restart) would be N² packets if each
-were told on its own. Here the first name after a quiet spell goes out at
-once as ``person``; names that come within the next ``window`` seconds are
-held and go out together as one ``people`` event when it closes (one packet
-for everyone however many names), and a new window opens. So a quiet server
-adds no delay, and a storm costs one packet per connection per window.
+Everybody's People list must learn of a new name, a rename or someone coming
+and going, so each is news for every connection: N people arriving at once (a
+classroom opening the page, every client reconnecting after a restart) would
+be N² packets if each were told on its own. A :class:`News` sends the first
+item after a quiet spell at once; items that come within the next ``window``
+seconds are held (the latest per person) and go out together when it closes
+(one packet for everyone however many), and a new window opens. So a quiet
+server adds no delay, and a storm costs one packet per connection per window.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
-from flack.protocol import Event, PeopleList, Person, PersonEvent
+from flack.protocol import Event, PeopleList, Person, PersonEvent, Presence, PresenceEntry
 from flack.transport.fanout import Batcher
+from flack.transport.rooms import NAMED
 
-# How long names may wait in a storm (a name in a list can wait that long).
-PEOPLE_WINDOW = 0.25
+# How long news may wait in a storm (a name or a status in a list can wait that long).
+NEWS_WINDOW = 0.25
+
+T = TypeVar("T", Person, PresenceEntry)
 
 
-class PeopleNews:
-    """Names for everyone: at once when quiet, together when busy."""
+class News(Generic[T]):
+    """Items about people for everyone: at once when quiet, together when busy."""
 
-    def __init__(self, batcher: Batcher, window: float = PEOPLE_WINDOW) -> None:
-        self._batcher = batcher
+    def __init__(self, send: Callable[[list[T]], None], window: float = NEWS_WINDOW) -> None:
+        self._send: Callable[[list[T]], None] = send
         self._window = window
-        self._held: dict[str, Person] = {}  # person id -> their latest name
+        self._held: dict[str, T] = {}  # person id -> the latest item about them
         self._timer: asyncio.TimerHandle | None = None
 
-    def tell(self, person: Person) -> None:
-        """``person`` took a name, or changed it."""
+    def tell(self, item: T) -> None:
+        """News about ``item.id``; a later item about the same person in
+        the window replaces the earlier one."""
         if self._timer is not None:
-            self._held[person.id] = person  # a second rename in the window replaces the first
+            self._held[item.id] = item
             return
-        self._batcher.emit(Event.PERSON, PersonEvent(person), None)
+        self._send([item])
         self._open()
 
     def close(self) -> None:
@@ -57,9 +63,28 @@ class PeopleNews:
     def _send_held(self) -> bool:
         if not self._held:
             return False
-        people, self._held = list(self._held.values()), {}
-        if len(people) == 1:
-            self._batcher.emit(Event.PERSON, PersonEvent(people[0]), None)
-        else:
-            self._batcher.emit(Event.PEOPLE, PeopleList(people), None)
+        items, self._held = list(self._held.values()), {}
+        self._send(items)
         return True
+
+
+def people_news(batcher: Batcher) -> News[Person]:
+    """Names: one as ``person``, several as one ``people`` event, to every
+    connection with a name."""
+
+    def send(people: list[Person]) -> None:
+        if len(people) == 1:
+            batcher.emit(Event.PERSON, PersonEvent(people[0]), NAMED)
+        else:
+            batcher.emit(Event.PEOPLE, PeopleList(people), NAMED)
+
+    return News(send)
+
+
+def presence_news(batcher: Batcher) -> News[PresenceEntry]:
+    """Presence: every change as a ``presence`` event (one or several), to
+    every connection with a name."""
+    def send(entries: list[PresenceEntry]) -> None:
+        batcher.emit(Event.PRESENCE, Presence(entries), NAMED)
+
+    return News(send)

@@ -24,6 +24,11 @@ def room_of_key(key: str) -> str:
     return "channel:" + key
 
 
+# Every connection with a name: who hears of names and presence (a page has
+# no People list before it has a name; no conversation key looks like this).
+NAMED = "named"
+
+
 class Rooms:
     """Keeps each connection's socket.io rooms equal to the core's idea of
     where it is.
@@ -47,6 +52,8 @@ class Rooms:
         its history, not twice.
         """
         want = {room_of_key(key) for key in await self._chat.conversations_of(sid)}
+        if self._chat.person_of(sid):
+            want.add(NAMED)
         have = self._entered.get(sid, set())
         for gone in have - want:
             self._batcher.flush(gone)

@@ -43,8 +43,10 @@ from flack.protocol import (
     React,
     SendMessage,
     Sent,
+    SetPresence,
     Shape,
     StartUpload,
+    Typing,
     UploadStarted,
     error_ack,
     ok_ack,
@@ -52,7 +54,7 @@ from flack.protocol import (
 from flack.transport.addresses import client_address
 from flack.transport.fanout import Batcher
 from flack.transport.files import upload_shape
-from flack.transport.people import PeopleNews
+from flack.transport.people import people_news, presence_news
 from flack.transport.rooms import Rooms, room
 
 log = logging.getLogger("flack.sockets")
@@ -82,7 +84,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.chat, self.sharing, self.batcher = chat, sharing, batcher
         self._shutting_down = shutting_down
         self._room_sync: Rooms | None = None  # needs self.server, set on registration
-        self._people_news = PeopleNews(batcher)
+        self._people_news = people_news(batcher)
+        self._presence_news = presence_news(batcher)
 
     # dispatch -----------------------------------------------------------------
 
@@ -104,6 +107,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return error_ack(ErrorCode.BAD_PAYLOAD, "Send exactly one JSON object.")
         try:
             payload = request.payload.from_wire(payloads[0] if payloads else None)
+            # Any event is activity: someone away by idleness is back.
+            self.chat.active(sid)
+            self._tell_presence(self.chat.session(sid).person)
             reply: Shape = await getattr(self, f"on_{event}")(sid, payload)
             return ok_ack(reply.to_wire())
         except ProtocolError as refusal:
@@ -120,7 +126,23 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     def _announce(self, notice: Notice | None, skip_sid: str | None = None) -> None:
         if notice is not None and not self._shutting_down():
-            self.batcher.emit(Event.NOTICE, notice, room(notice.channel), skip_sid=skip_sid)
+            self.batcher.notice(room(notice.channel), notice, skip_sid=skip_sid)
+
+    def _tell_presence(self, *people: str) -> None:
+        """Tell everyone whose presence changed (coalesced: ``people.News``)."""
+        if self._shutting_down():
+            return
+        for entry in self.chat.presence_changes(people):
+            self._presence_news.tell(entry)
+
+    def sweep_presence(self) -> None:
+        """Whoever became away by idleness since the last sweep (a timer's call)."""
+        try:
+            if not self._shutting_down():
+                for entry in self.chat.presence_sweep():
+                    self._presence_news.tell(entry)
+        except Exception:  # a timer callback: log, never raise into the loop
+            log.exception("presence sweep failed")
 
     @property
     def _rooms(self) -> Rooms:
@@ -143,14 +165,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._rooms.forget(sid)
         # Its uploads stay reserved only while their bytes keep arriving.
         self.sharing.disconnected(sid)
-        # Closing a connection leaves nothing: no notice (membership stays).
+        # Closing a connection leaves nothing: no notice (membership stays);
+        # the person may be offline now.
+        person = self.chat.person_of(sid)
         await self.chat.disconnect(sid)
+        self._tell_presence(person)
 
     # client events (one per protocol.CLIENT_EVENTS entry) --------------------------
 
     async def on_claim_name(self, sid: str, request: ClaimName) -> Named:
+        before = self.chat.session(sid).person  # a tab may become someone else
         result = await self.chat.claim_name(sid, request.name, request.token)
         await self._rooms.sync(sid)
+        self._tell_presence(before, result.person.id)
         for notice in result.notices:
             self._announce(notice, skip_sid=sid)
         if result.changed and not self._shutting_down():
@@ -161,7 +188,18 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return ChannelList(await self.chat.list_channels())
 
     async def on_list_people(self, sid: str, request: Empty) -> PeopleList:
-        return PeopleList(await self.chat.people())
+        return PeopleList(await self.chat.people(), await self.chat.presence())
+
+    async def on_set_presence(self, sid: str, request: SetPresence) -> Empty:
+        self.chat.set_hidden(sid, request.hidden)
+        self._tell_presence(self.chat.session(sid).person)
+        return Empty()
+
+    async def on_typing(self, sid: str, request: Typing) -> Empty:
+        typing = await self.chat.typing(sid, request.channel)
+        if typing is not None:  # at most one per person and conversation every few seconds
+            self.batcher.emit(Event.TYPING, typing, room(typing.channel), skip_sid=sid)
+        return Empty()
 
     async def on_list_conversations(self, sid: str, request: Empty) -> Conversations:
         channels, directs = await self.chat.conversations(sid)
