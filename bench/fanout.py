@@ -260,7 +260,7 @@ async def measure(
 ) -> dict[str, Any]:
     stats = Stats()
     clients = [RawClient(url, stats) for _ in range(count)]
-    began = time.perf_counter()
+    began, (user0, sys0) = time.perf_counter(), cpu_times(pid)
     for batch in range(0, count, 50):
         group = clients[batch : batch + 50]
         await asyncio.gather(*(c.connect() for c in group))
@@ -274,10 +274,18 @@ async def measure(
                 await clients[0].call("create_channel", {"channel": "elsewhere"})
             await asyncio.gather(*(c.call("join_channel", {"channel": "elsewhere"}) for c in group))
     connect_s = time.perf_counter() - began
+    user1, sys1 = cpu_times(pid)
+    # Everyone connected, named and joined: the server's CPU for that storm.
+    connect_cpu_s = (user1 - user0) + (sys1 - sys0)
     saturated = await run_load(clients, stats, pid, args.seconds, None, args.inflight)
     fixed = await run_load(clients, stats, pid, args.seconds, args.rate)
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-    return {"connect_s": round(connect_s, 2), "saturated": saturated, "fixed": fixed}
+    return {
+        "connect_s": round(connect_s, 2),
+        "connect_cpu_s": round(connect_cpu_s, 2),
+        "saturated": saturated,
+        "fixed": fixed,
+    }
 
 
 def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -300,6 +308,7 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "server": server,
                 "clients": clients,
                 "connect_s": mid(lambda r: r["connect_s"]),
+                "connect_cpu_s": mid(lambda r: r["connect_cpu_s"]),
                 "peak_rss_mb": mid(lambda r: r["peak_rss_mb"]),
                 "completeness": min(r[load]["completeness"] for r in runs for load in ("saturated", "fixed")),
                 **loads,
@@ -406,14 +415,15 @@ def main() -> None:
     print()
     print(f"medians of {args.repeat} runs each")
     print(
-        "server | C | connect s | sat. deliveries/s | sat. CPU µs/delivery (system share) | "
+        "server | C | connect s (server CPU s) | sat. deliveries/s | sat. CPU µs/delivery (system share) | "
         "sat. CPU µs/sent message | sat. p50/p99 ms | "
         f"{args.rate:,.0f}/s p50/p95/p99 ms | completeness (min) | peak RSS MB"
     )
     for row in medians:
         sat, fix = row["saturated"], row["fixed"]
         print(
-            f"{row['server']} | {row['clients']} | {row['connect_s']} | {sat['deliveries_per_s']:,.0f} | "
+            f"{row['server']} | {row['clients']} | {row['connect_s']} ({row['connect_cpu_s']}) | "
+            f"{sat['deliveries_per_s']:,.0f} | "
             f"{sat['cpu_us_per_delivery']} ({sat['system_share']}) | {sat['cpu_us_per_sent']} | "
             f"{sat['p50_ms']}/{sat['p99_ms']} | "
             f"{fix['p50_ms']}/{fix['p95_ms']}/{fix['p99_ms']} | "

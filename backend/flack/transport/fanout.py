@@ -106,6 +106,13 @@ class Batcher:
     def flush(self, room: str) -> None:
         """Send what ``room`` holds now, notices first (its windows stay open)."""
         self._flush_notices(room)
+        self.flush_messages(room)
+
+    def flush_messages(self, room: str) -> None:
+        """Send the messages ``room`` holds now (before its members change:
+        a message reaches exactly who was a member when it was posted).
+        Held notices wait for their window: a burst of joins is the case
+        they are held for, and they reach whoever is there when it closes."""
         held = self._held.pop(room, None)
         if not held:
             return

@@ -47,19 +47,20 @@ class Rooms:
     async def sync(self, sid: str) -> None:
         """Enter and leave rooms until ``sid`` is in exactly its conversations'.
 
-        What a room holds is flushed first, so a connection that leaves gets
-        everything sent before it left and a newcomer gets held messages in
-        its history, not twice.
+        The messages a room holds are flushed first, so a connection that
+        leaves gets every message sent before it left and a newcomer gets
+        held messages in its history, not twice (held notices keep their
+        window: see ``Batcher.flush_messages``).
         """
         want = {room_of_key(key) for key in await self._chat.conversations_of(sid)}
         if self._chat.person_of(sid):
             want.add(NAMED)
         have = self._entered.get(sid, set())
         for gone in have - want:
-            self._batcher.flush(gone)
+            self._batcher.flush_messages(gone)
             await self._sio.leave_room(sid, gone)
         for new in want - have:
-            self._batcher.flush(new)
+            self._batcher.flush_messages(new)
             await self._sio.enter_room(sid, new)
         if want:
             self._entered[sid] = want
