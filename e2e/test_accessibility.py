@@ -208,7 +208,13 @@ def test_team_conversation_screens_have_no_serious_or_critical_violations(
     dm = bob.page.get_by_role("navigation", name="Direct messages").get_by_role("link", name=alice.name)
     dm.click()
     expect(bob.article("A question for you")).to_be_visible()
-    screen = f"a direct conversation on a phone ({scheme})"
+    # Issue 15: Alice types (long enough for a typing event to pass the 3 s
+    # limits), so Bob's screen has the typing line beside People's presence.
+    alice.composer.press_sequentially("Typing, slowly", delay=250)
+    expect(bob.page.get_by_role("main").get_by_role("status")).to_have_text(f"{alice.name} is typing…")
+    bob_people = bob.page.get_by_role("navigation", name="People")
+    expect(bob_people.get_by_role("button", name=f"{alice.name}, online")).to_have_count(1)
+    screen = f"a direct conversation on a phone, with presence and typing ({scheme})"
     severe["direct conversation on a phone"] = audit(bob.page, axe_source, screen)
     bob.article("A question for you").get_by_role("button", name="Reply in thread").click()
     reply = bob.page.get_by_role("textbox", name="Reply", exact=True)
