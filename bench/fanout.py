@@ -143,8 +143,13 @@ class RawClient(asyncio.Protocol):
             self._texts.put_nowait(data)
         elif data.startswith("42"):
             # One message, or a busy channel's batch (``messages``): count
-            # each message and sample each one's latency.
+            # each message and sample each one's latency. Anything else
+            # (news about people: names, presence, typing, notices) is counted
+            # as such.
             stats = self.stats
+            if not data.startswith(('42["message"', '42["messages"')):
+                stats.news += 1
+                return
             start = data.find(TEXT_MARK)
             while start != -1:
                 stats.delivered += 1
@@ -189,6 +194,7 @@ class RawClient(asyncio.Protocol):
 
 class Stats:
     def __init__(self) -> None:
+        self.news = 0  # packets that are not messages
         self.delivered = 0
         self.latencies: list[float] = []
         self.sampling = False
@@ -207,7 +213,7 @@ async def run_load(
     """Saturation (``rate`` None) or a fixed delivery rate; figures for that load."""
     senders = clients[:5]
     channel = "bench"
-    stats.delivered, stats.latencies = 0, []
+    stats.delivered, stats.latencies, stats.news = 0, [], 0
     stats.sampling = True
     sent = 0
     (user0, sys0), own0, t0 = cpu_times(pid), time.process_time(), time.perf_counter()
@@ -252,6 +258,8 @@ async def run_load(
         "p95_ms": round(percentile(stats.latencies, 0.95), 1),
         "p99_ms": round(percentile(stats.latencies, 0.99), 1),
         "completeness": round(stats.delivered / max(expected, 1), 4),
+        # Presence, typing, names and notices that reached clients meanwhile.
+        "news_per_delivery": round(stats.news / max(stats.delivered, 1), 5),
     }
 
 
@@ -416,7 +424,7 @@ def main() -> None:
     print(f"medians of {args.repeat} runs each")
     print(
         "server | C | connect s (server CPU s) | sat. deliveries/s | sat. CPU µs/delivery (system share) | "
-        "sat. CPU µs/sent message | sat. p50/p99 ms | "
+        "sat. CPU µs/sent message | sat. p50/p99 ms | sat. news packets per delivery | "
         f"{args.rate:,.0f}/s p50/p95/p99 ms | completeness (min) | peak RSS MB"
     )
     for row in medians:
@@ -425,7 +433,7 @@ def main() -> None:
             f"{row['server']} | {row['clients']} | {row['connect_s']} ({row['connect_cpu_s']}) | "
             f"{sat['deliveries_per_s']:,.0f} | "
             f"{sat['cpu_us_per_delivery']} ({sat['system_share']}) | {sat['cpu_us_per_sent']} | "
-            f"{sat['p50_ms']}/{sat['p99_ms']} | "
+            f"{sat['p50_ms']}/{sat['p99_ms']} | {sat['news_per_delivery']} | "
             f"{fix['p50_ms']}/{fix['p95_ms']}/{fix['p99_ms']} | "
             f"{row['completeness']} | {row['peak_rss_mb']}"
         )
