@@ -16,10 +16,13 @@ listener, its ``set_presence`` and the server's rules are the real ones.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Locator, expect
+
+from wire_support import Peer
 
 if TYPE_CHECKING:  # only a type: "conftest" is another module when tests/ runs first
     from conftest import Person
@@ -39,6 +42,13 @@ SET_VISIBILITY = """hidden => {
     Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
     document.dispatchEvent(new Event("visibilitychange"));
 }"""
+
+
+def notices_in(event: str, data: Any) -> list[dict[str, Any]]:
+    """The notices one frame carries (``notice``: one; ``notices``: several)."""
+    if event == "notice":
+        return [data]
+    return list(data["notices"]) if event == "notices" else []
 
 
 def people(someone: Person) -> Locator:
@@ -105,3 +115,37 @@ def test_typing_shows_within_a_second_and_goes_when_the_message_arrives_or_typin
     expect(alice.typing).to_have_text(typing_line, timeout=WITHIN_A_SECOND_MS)
     # ... and once it stops the line goes by itself.
     expect(alice.typing).to_have_text("", timeout=EXPIRY_MS)
+
+
+def test_a_burst_of_joins_arriving_as_one_notices_event_shows_every_notice(person, names, server_url, wire):
+    """Joins within the server's notice window reach members as one
+    ``notices`` event; the page shows each of them, like single notices. A
+    member over the wire records the frames: the burst did go as ``notices``."""
+    alice = person(names("Alice"))
+    room = names("Class")
+    alice.create_channel(room)
+    alice.expect_open(room)
+    newcomers = [names(who) for who in ("Ann", "Ben", "Cas", "Dee")]
+
+    async def burst() -> list[str]:
+        watcher = await (await Peer(server_url).connect()).named(names("Watcher"))
+        peers = [await (await Peer(server_url).connect()).named(name) for name in newcomers]
+        try:
+            await watcher.ok("join_channel", {"channel": room})
+            await asyncio.gather(*(peer.ok("join_channel", {"channel": room}) for peer in peers))
+            # The last join is in a notices event or a notice (the first of a
+            # window goes alone); wait until the watcher has heard them all.
+            for _ in range(100):
+                heard = [n["name"] for event, data in watcher.frames for n in notices_in(event, data)]
+                if set(newcomers) <= set(heard):
+                    break
+                await asyncio.sleep(0.05)
+            return [event for event, _data in watcher.frames]
+        finally:
+            for peer in [watcher, *peers]:
+                await peer.sio.disconnect()
+
+    events = wire.run(burst())
+    assert "notices" in events, events
+    for name in newcomers:
+        expect(alice.log).to_contain_text(f"{name} joined #{room}")
