@@ -49,6 +49,8 @@ from flack.protocol import (
     ProtocolError,
     React,
     Reaction,
+    Search,
+    SearchResults,
     SendMessage,
     Sent,
     ServerClosing,
@@ -124,6 +126,8 @@ SAMPLES: dict[type[Any], list[Shape]] = {
     ],
     Presence: [Presence([PresenceEntry(ZOE.id, "away")]), Presence([])],
     SetPresence: [SetPresence(True), SetPresence(False)],
+    Search: [Search("lunch from:ada in:#général")],
+    SearchResults: [SearchResults([REPLY, TEXT], more=True), SearchResults([])],
     Typing: [Typing(DM), Typing("général", ZOE.id, "Zoë")],
     Notices: [
         Notices([Notice("général", NoticeKind.JOIN, "Zoë", T), Notice("général", NoticeKind.LEAVE, "Max", T)])

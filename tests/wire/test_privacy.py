@@ -131,3 +131,26 @@ async def test_a_deleted_file_is_gone_from_the_disk(peers, http) -> None:
     await ada.ok("delete_message", {"channel": label, "id": shared["id"]})
     async with http.get(shared["file"]["url"]) as response:
         assert response.status == 404
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_search_never_finds_what_the_searcher_may_not_read(peers, kind: str) -> None:
+    ada, bea, outsider = await named(peers, "ada"), await named(peers, "bea"), await named(peers, "out")
+    label = await conversation(kind, ada, bea, outsider)
+    word = unique("needle")
+    await ada.ok("send_message", {"channel": label, "text": f"the {word} is here"})
+    await ada.ok("send_message", {"channel": label, "text": f"a reply with the {word}", "parent": 1})
+    found = await bea.ok("search", {"query": word})
+    assert len(found["results"]) == 2 and {m["channel"] for m in found["results"]} == {label}
+    for query in (word, f"{word} from:{ada.name}", f"in:{label}", f"from:{ada.name}"):
+        answer = await outsider.ok("search", {"query": query})
+        assert [m for m in answer["results"] if m["channel"] == label] == [], query
+
+
+async def test_search_answers_every_query_with_a_code(peers) -> None:
+    ada = await named(peers, "ada")
+    for query in ("", "   ", "x" * 201, None, 5):
+        ack = await ada.call("search", {"query": query})
+        assert ack["ok"] is False and ack["error"]["code"] in ("search_invalid", "bad_payload"), query
+    unnamed = await peers()
+    assert (await unnamed.call("search", {"query": "x"}))["error"]["code"] == "not_named"

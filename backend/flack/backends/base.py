@@ -50,6 +50,10 @@ class StateBackend(ABC):
     async def list_channels(self) -> list[Channel]:
         """Every channel, in no particular order (direct conversations are not channels)."""
 
+    @abstractmethod
+    async def conversations(self) -> list[Channel]:
+        """Every conversation: the channels and the direct conversations."""
+
     # -- membership ----------------------------------------------------------
 
     @abstractmethod

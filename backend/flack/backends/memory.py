@@ -86,6 +86,9 @@ class MemoryBackend(StateBackend):
     async def list_channels(self) -> list[Channel]:
         return [state.channel for state in self._channels.values() if not is_direct(state.channel.name)]
 
+    async def conversations(self) -> list[Channel]:
+        return [state.channel for state in self._channels.values()]
+
     async def remove_channel(self, key: str) -> bool:
         state = self._channels.get(key)
         if state is None or state.messages:

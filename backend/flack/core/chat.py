@@ -32,11 +32,13 @@ from flack.core.errors import (
 )
 from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
 from flack.core.models import Change, Channel, File, Identity, Message, Notice
+from flack.core.search import SearchIndex
 from flack.protocol import (
     AWAY_AFTER_SECONDS,
     DIRECT_MAX,
     REACTIONS_MAX,
     REACTIONS_TOTAL_MAX,
+    SEARCH_RESULTS_MAX,
     TYPING_EVERY_SECONDS,
     Direct,
     NoticeKind,
@@ -55,6 +57,7 @@ from flack.protocol import (
     fold,
     history_gap,
     is_direct,
+    parse_query,
     person_id,
 )
 
@@ -171,6 +174,8 @@ class Chat:
         self._told: dict[str, str] = {}
         # (person id, conversation key) -> when their typing was last passed on.
         self._typing: dict[tuple[str, str], float] = {}
+        # The words of kept messages, built at the first search (search.py).
+        self._index: SearchIndex | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -544,6 +549,7 @@ class Chat:
         counted = None
         if parent is not None:
             counted = await self.backend.change_message(channel.key, parent, {"replies": 1})
+            self.changed(channel.key, counted)
         return Posted(message, duplicate=False, parent=counted)
 
     async def append(
@@ -563,6 +569,10 @@ class Chat:
             channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id, sender_id, parent
         )
         self._touch(channel.key)
+        if self._index is not None:
+            self._index.put(channel.key, message)
+            if dropped is not None:
+                self._index.remove(channel.key, dropped.id)
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)
         return message
@@ -609,6 +619,7 @@ class Chat:
         changed = [await self._change(channel, m.id, {"delete": True}) for m in doomed]
         if message.parent is not None:
             parent = await self.backend.change_message(channel.key, message.parent, {"replies": -1})
+            self.changed(channel.key, parent)
             if parent is not None:
                 changed.append(parent)
         if self.on_dropped is not None:
@@ -636,7 +647,14 @@ class Chat:
         if changed is None:  # it left the history in between
             raise NoSuchMessage("That message is not there any more.")
         self._touch(channel.key)
+        self.changed(channel.key, changed)
         return changed
+
+    def changed(self, key: str, message: Message | None) -> None:
+        """A kept message of conversation ``key`` changed (here, or a file
+        expired in sharing): what is searched follows."""
+        if self._index is not None and message is not None:
+            self._index.put(key, message)
 
     # -- presence ------------------------------------------------------------------
 
@@ -710,3 +728,28 @@ class Chat:
             self._typing = {k: t for k, t in self._typing.items() if now - t < TYPING_EVERY_SECONDS}
         self._typing[key] = now
         return Typing(channel.name, session.person, session.name or "")
+
+    # -- search --------------------------------------------------------------------
+
+    async def search(self, sid: str, raw_query: str) -> tuple[list[Message], bool]:
+        """The newest messages matching a query (``protocol.parse_query``)
+        in the conversations this connection's person is in, and no other
+        (``in:`` narrows them to one channel); whether there were more."""
+        session = self.named(sid)
+        query = parse_query(raw_query)
+        mine = {c.key for c in await self.backend.memberships(session.person)}
+        keys = mine & {fold(query.channel)} if query.channel else mine
+        senders: set[str] = set()
+        if query.sender:  # whoever holds that name now, and whoever sent under it
+            senders = {i.id for i in await self.backend.holders_of(query.sender, self._clock())}
+        index = await self._search_index()
+        return index.search(query, keys, senders, SEARCH_RESULTS_MAX)
+
+    async def _search_index(self) -> SearchIndex:
+        if self._index is None:
+            index = SearchIndex()
+            for channel in await self.backend.conversations():
+                for message in await self.backend.history(channel.key):
+                    index.put(channel.key, message)
+            self._index = index
+        return self._index

@@ -408,6 +408,7 @@ class Sharing:
             # between leaves a file nobody names (deleted at the next start),
             # never a message whose file is missing.
             updated = await self.chat.backend.expire_file(oldest.channel_key, oldest.message_id)
+            self.chat.changed(oldest.channel_key, updated)
             self.store.delete(oldest.info.id)
             if updated is not None:
                 expired.append(updated)

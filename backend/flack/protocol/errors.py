@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_REACTIONS = "too_many_reactions"
     EMOJI_INVALID = "emoji_invalid"
     CANNOT_LEAVE = "cannot_leave"
+    SEARCH_INVALID = "search_invalid"
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CHANNELS = "too_many_channels"
     TOO_MANY_CONNECTIONS = "too_many_connections"
@@ -82,6 +83,7 @@ SENTENCES: Final[dict[ErrorCode, str]] = {
     # (or REACTIONS_TOTAL_MAX reactions in all; the server's refusal says which)
     ErrorCode.EMOJI_INVALID: "A reaction is one emoji.",
     ErrorCode.CANNOT_LEAVE: "A direct conversation cannot be left.",
+    ErrorCode.SEARCH_INVALID: "Search for some words, from:name or in:channel.",
     ErrorCode.RATE_LIMITED: "Slow down a little: too much at once. Try again in a moment.",
     ErrorCode.TOO_MANY_CHANNELS: "This server has as many channels as it allows.",
     ErrorCode.TOO_MANY_CONNECTIONS: "Too many connections from your network. Close a tab and retry.",

@@ -36,6 +36,7 @@ class Event(StrEnum):
     REACT = "react"
     SET_PRESENCE = "set_presence"
     TYPING = "typing"  # both directions: "I am typing" / "they are typing"
+    SEARCH = "search"
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
@@ -77,6 +78,7 @@ CLIENT_EVENTS: Final[dict[Event, Request]] = {
     Event.REACT: Request(shapes.React, shapes.MessageEvent),
     Event.SET_PRESENCE: Request(shapes.SetPresence, shapes.Empty),
     Event.TYPING: Request(shapes.Typing, shapes.Empty),
+    Event.SEARCH: Request(shapes.Search, shapes.SearchResults),
 }
 
 # Server -> client: pushed, never acknowledged.

@@ -57,3 +57,9 @@ AWAY_AFTER_SECONDS: Final = 600
 # a page shows "is typing…" for TYPING_SHOWN_SECONDS after the last one.
 TYPING_EVERY_SECONDS: Final = 3
 TYPING_SHOWN_SECONDS: Final = 5
+
+# --- Search ---------------------------------------------------------------------
+
+SEARCH_QUERY_MAX: Final = 200  # characters of a query
+SEARCH_WORDS_MAX: Final = 10  # words of a query (besides from: and in:)
+SEARCH_RESULTS_MAX: Final = 50  # results of one search, newest first

@@ -11,6 +11,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, TypeGuard
 
@@ -24,6 +25,8 @@ from flack.protocol.limits import (
     MESSAGE_MAX,
     NAME_MAX,
     PERSON_ID_LENGTH,
+    SEARCH_QUERY_MAX,
+    SEARCH_WORDS_MAX,
 )
 
 # --- Numbers ---------------------------------------------------------------
@@ -296,6 +299,52 @@ def clean_emoji(value: object) -> str:
         if not flag and (len(bases) != 1 or _is_flag_letter(bases[0])):
             raise refusal
     return value
+
+
+# --- Search ---------------------------------------------------------------------
+
+_WORD: Final = re.compile(r"\w+")
+_FILTER: Final = re.compile(r'(from|in):(?:"([^"]*)"|(\S+))', re.IGNORECASE)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a text as search compares them: runs of letters, digits
+    and underscores, case-folded (``Straße`` and ``STRASSE`` are one word)."""
+    return _WORD.findall(text.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search as typed: ``words`` (each must start a word of the message,
+    any letter case), ``sender`` (``from:name``) and ``channel``
+    (``in:channel``, a ``#`` allowed), both compared as names are (``fold``)."""
+
+    words: tuple[str, ...]
+    sender: str | None = None
+    channel: str | None = None
+
+
+def parse_query(value: object) -> SearchQuery:
+    """Read a search (``ProtocolError`` ``search_invalid`` if it is empty
+    or too long): ``lunch from:ada in:#general``, ``from:"Ada L"``."""
+    if not isinstance(value, str) or not value.strip() or len(value) > SEARCH_QUERY_MAX:
+        raise ProtocolError(
+            f"Search for 1 to {SEARCH_QUERY_MAX} characters of words, from:name or in:channel.",
+            ErrorCode.SEARCH_INVALID,
+        )
+    sender = channel = None
+    for kind, quoted, bare in _FILTER.findall(value):
+        said = (quoted or bare).strip()
+        if kind.casefold() == "from":
+            sender = said.lstrip("@") or None
+        else:
+            channel = said.lstrip("#") or None
+    words = tuple(dict.fromkeys(words_of(_FILTER.sub(" ", value))))
+    if len(words) > SEARCH_WORDS_MAX:
+        raise ProtocolError(f"Search for at most {SEARCH_WORDS_MAX} words at once.", ErrorCode.SEARCH_INVALID)
+    if not words and sender is None and channel is None:
+        raise ProtocolError("Search for some words, from:name or in:channel.", ErrorCode.SEARCH_INVALID)
+    return SearchQuery(words, sender, channel)
 
 
 def history_gap(since: int | None, first: int | None, last: int | None) -> bool:

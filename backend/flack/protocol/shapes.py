@@ -896,6 +896,37 @@ class Notices:
 
 
 @dataclass(frozen=True, slots=True)
+class Search:
+    """``search``: a query as typed (``rules.parse_query`` reads it)."""
+
+    query: str
+
+    def to_wire(self) -> Wire:
+        return {"query": self.query}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> Search:
+        return cls(_Fields(obj).text("query"))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """``search``'s answer: the matching messages, newest first (each names
+    its conversation), and whether there were more than these."""
+
+    results: list[Message]
+    more: bool = False
+
+    def to_wire(self) -> Wire:
+        return {"results": [m.to_wire() for m in self.results], "more": self.more}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> SearchResults:
+        f = _Fields(obj)
+        return cls(f.shapes("results", Message), f.flag("more"))
+
+
+@dataclass(frozen=True, slots=True)
 class PersonEvent:
     """``person``: someone took a name, or changed it (same ``id``)."""
 

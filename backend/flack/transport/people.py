@@ -84,6 +84,7 @@ def people_news(batcher: Batcher) -> News[Person]:
 def presence_news(batcher: Batcher) -> News[PresenceEntry]:
     """Presence: every change as a ``presence`` event (one or several), to
     every connection with a name."""
+
     def send(entries: list[PresenceEntry]) -> None:
         batcher.emit(Event.PRESENCE, Presence(entries), NAMED)
 

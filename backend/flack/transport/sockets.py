@@ -41,6 +41,8 @@ from flack.protocol import (
     PeopleList,
     ProtocolError,
     React,
+    Search,
+    SearchResults,
     SendMessage,
     Sent,
     SetPresence,
@@ -194,6 +196,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.chat.set_hidden(sid, request.hidden)
         self._tell_presence(self.chat.session(sid).person)
         return Empty()
+
+    async def on_search(self, sid: str, request: Search) -> SearchResults:
+        found, more = await self.chat.search(sid, request.query)
+        return SearchResults(found, more)
 
     async def on_typing(self, sid: str, request: Typing) -> Empty:
         typing = await self.chat.typing(sid, request.channel)
