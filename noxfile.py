@@ -117,6 +117,7 @@ def bench(session: nox.Session) -> None:
     # before membership (issue 14), served in the same run.
     session.run("python", "bench/fanout.py", "--elsewhere", "--against", "cff848a")
     session.run("python", "bench/direct.py")
+    session.run("python", "bench/search.py")
     session.run("python", "bench/boot.py")
     # The same against the release before issue 13, served in the same run.
     session.run("python", "bench/boot.py", "--against")

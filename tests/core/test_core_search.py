@@ -3,6 +3,8 @@ and the index following every change (plain pytest, the fake clock)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from test_chat import make_chat
 
@@ -103,3 +105,22 @@ async def test_the_index_follows_edits_deletions_and_the_history(chat: Chat, clo
     found, more = await chat.search("b", "filler")
     assert len(found) == SEARCH_RESULTS_MAX and more
     assert texts(await chat.search("b", "filler 0")) == []  # "0" left with its message
+
+
+async def test_changes_made_while_the_index_is_built_are_not_lost(chat: Chat, clock: Clock) -> None:
+    """The index is built a slice at a time (the server keeps answering):
+    what changes meanwhile is in it, as it is now, and nothing stale."""
+    for n in range(25):  # 2,500 messages: the build yields along the way
+        await chat.create_channel("a", f"room {n}")
+        await chat.join("a", f"room {n}")
+        for m in range(100):
+            await chat.post("a", f"room {n}", f"word{m} filler")
+    building = asyncio.create_task(chat.search("a", "word0"))
+    await asyncio.sleep(0)  # the build has read every history and put the first slice
+    await chat.edit("a", "room 24", 1, "edited meanwhile")
+    for m in range(100):  # pushes room 24's first messages out of its history
+        await chat.post("a", "room 24", f"newer{m}")
+    found, _ = await building
+    assert all(msg.channel != "room 24" for msg in found)  # its word0 left
+    assert texts(await chat.search("a", "edited")) == []  # edited, then gone
+    assert len((await chat.search("a", "newer99"))[0]) == 1

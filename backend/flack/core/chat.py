@@ -7,6 +7,7 @@ source are injected, so tests control time and tokens.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Callable, Collection
@@ -32,7 +33,7 @@ from flack.core.errors import (
 )
 from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
 from flack.core.models import Change, Channel, File, Identity, Message, Notice
-from flack.core.search import SearchIndex
+from flack.core.search import SearchIndex, in_time_order
 from flack.protocol import (
     AWAY_AFTER_SECONDS,
     DIRECT_MAX,
@@ -174,8 +175,11 @@ class Chat:
         self._told: dict[str, str] = {}
         # (person id, conversation key) -> when their typing was last passed on.
         self._typing: dict[tuple[str, str], float] = {}
-        # The words of kept messages, built at the first search (search.py).
+        # The words of kept messages, built at the first search (search.py);
+        # while it is being built, what changed meanwhile (the build skips it).
         self._index: SearchIndex | None = None
+        self._index_built = asyncio.Event()
+        self._building: set[tuple[str, int]] | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -569,10 +573,11 @@ class Chat:
             channel.key, sender, text, iso_utc(self._clock()), file, sent_by, client_id, sender_id, parent
         )
         self._touch(channel.key)
-        if self._index is not None:
-            self._index.put(channel.key, message)
-            if dropped is not None:
-                self._index.remove(channel.key, dropped.id)
+        self.changed(channel.key, message)
+        if dropped is not None and self._index is not None:
+            self._index.remove(channel.key, dropped.id)
+            if self._building is not None:
+                self._building.add((channel.key, dropped.id))
         if dropped is not None and self.on_dropped is not None:
             self.on_dropped(dropped)
         return message
@@ -655,6 +660,8 @@ class Chat:
         expired in sharing): what is searched follows."""
         if self._index is not None and message is not None:
             self._index.put(key, message)
+            if self._building is not None:
+                self._building.add((key, message.id))
 
     # -- presence ------------------------------------------------------------------
 
@@ -746,10 +753,29 @@ class Chat:
         return index.search(query, keys, senders, SEARCH_RESULTS_MAX)
 
     async def _search_index(self) -> SearchIndex:
+        """The index, built at the first search: every kept message, in the
+        order of its time, a slice at a time so that the server keeps
+        answering meanwhile. What changes meanwhile goes into the index as
+        usual and is skipped by the build (which read it before)."""
         if self._index is None:
-            index = SearchIndex()
-            for channel in await self.backend.conversations():
-                for message in await self.backend.history(channel.key):
-                    index.put(channel.key, message)
-            self._index = index
+            self._index = SearchIndex()
+            self._building = set()
+            built = self._index_built = asyncio.Event()
+            try:
+                conversations = await self.backend.conversations()
+                histories = [(c.key, await self.backend.history(c.key)) for c in conversations]
+                for n, (key, message) in enumerate(in_time_order(histories)):
+                    if (key, message.id) not in self._building:
+                        self._index.put(key, message)
+                    if n % 2_000 == 1_999:
+                        await asyncio.sleep(0)
+            except BaseException:
+                self._index = None  # the next search starts over
+                raise
+            finally:
+                self._building = None
+                built.set()
+        await self._index_built.wait()
+        if self._index is None:  # the build this search waited for failed
+            raise RuntimeError("the search index could not be built")
         return self._index
