@@ -102,9 +102,7 @@ async def test_a_newcomer_gets_held_messages_once_and_notices_keep_their_place(p
     assert not set(history) & set(live)
     assert sorted(set(history) | set(live)) == [i for i in ids if i >= min(history + live)]
     # bob saw every message that was posted before dave's join ahead of the notice.
-    kinds = [
-        (event, data.get("name")) for event, data in bob.received if event in ("message", "notice")
-    ]
+    kinds = [(event, data.get("name")) for event, data in bob.received if event in ("message", "notice")]
     notice_at = kinds.index(("notice", dave.name))
     before = [data["message"]["id"] for data in bob.events("message")][:notice_at]
     assert set(before) >= set(history)
