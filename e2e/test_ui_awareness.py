@@ -43,6 +43,12 @@ SET_VISIBILITY = """hidden => {
     document.dispatchEvent(new Event("visibilitychange"));
 }"""
 
+# The same before the page's own scripts run: a page opened in a background tab.
+HIDDEN_FROM_THE_START = """
+    Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
+    Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+"""
+
 
 def notices_in(event: str, data: Any) -> list[dict[str, Any]]:
     """The notices one frame carries (``notice``: one; ``notices``: several)."""
@@ -87,6 +93,24 @@ def test_presence_online_away_while_hidden_and_offline_once_gone(person, names):
     alice.page.close()
     expect(entry(bob, alice.name, "offline")).to_be_visible()
     expect(entry(bob, f"{bob.name} (you)", "online")).to_be_visible()
+
+
+def test_a_page_opened_in_a_background_tab_says_so_on_every_session(person, names):
+    """Every session tells the server whether the page is hidden, once
+    named: on naming (the dialog) and on a reload (the stored name), where
+    the new connection would otherwise count as in front."""
+    bob = person(names("Bob"))
+    alice = person(boot=False)
+    alice.context.add_init_script(HIDDEN_FROM_THE_START)
+    alice.open()
+    alice.take_name(names("Alice"))
+    assert alice.name
+    expect(entry(bob, alice.name, "away")).to_be_visible()
+
+    alice.page.evaluate(SET_VISIBILITY, False)
+    expect(entry(bob, alice.name, "online")).to_be_visible()
+    alice.reload()  # hidden again from the start
+    expect(entry(bob, alice.name, "away")).to_be_visible()
 
 
 def test_typing_shows_within_a_second_and_goes_when_the_message_arrives_or_typing_stops(person, names):
