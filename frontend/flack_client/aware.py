@@ -14,7 +14,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flack import protocol
-from flack.protocol import Message, Notices, PeopleList, Presence, PresenceStatus, SetPresence, Typing
+from flack.protocol import (
+    Message,
+    Notices,
+    PeopleList,
+    Presence,
+    PresenceStatus,
+    SetPresence,
+    Typing,
+    fold,
+)
 from flack_client import wording
 from flack_client.presence import PresenceBook, should_wake
 from flack_client.typing_status import TypingSender, TypingShown
@@ -128,9 +137,13 @@ class Awareness:
 
     def add_notices(self, payload: object) -> bool:
         """A ``notices`` event: several notices of one channel at once, each
-        taken like a ``notice`` event; ``True`` if any was shown."""
+        taken like a ``notice`` event; ``True`` if any was shown. Those about
+        ourselves are left out: a batch goes to the connections whose action
+        it is too (one packet for all), where a single notice never does, and
+        a page does not announce its own join to itself."""
         event = protocol.read(Notices, payload)
         if event is None:
             return False
-        shown = [self._channel.add_notice(notice) for notice in event.notices]
+        me = fold(self.name) if self.name is not None else None
+        shown = [self._channel.add_notice(notice) for notice in event.notices if fold(notice.name) != me]
         return any(entry is not None for entry in shown)

@@ -309,6 +309,15 @@ class TestNotices:
         assert [str(e) for e in at_once.log] == [str(e) for e in one_by_one.log]
         assert len(at_once.log) == 3
 
+    def test_a_batch_leaves_out_notices_about_ourselves(self) -> None:
+        # The server sends a batch to the joiner's own connection too; a
+        # single notice never reaches it.
+        state = opened()
+        assert state.add_notices({"notices": [notice("join", "ZOË"), notice("join", "Bob")]})
+        assert len(state.log) == 1
+        assert not state.add_notices({"notices": [notice("leave", "Zoë")]})
+        assert len(state.log) == 1
+
     def test_notices_of_another_channel_or_malformed_show_nothing(self) -> None:
         state = opened()
         assert not state.add_notices({"notices": [notice("join", "Bob", channel="random")]})
