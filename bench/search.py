@@ -31,6 +31,7 @@ UNLIMITED = Limits(
     notice_burst=10**9,
     identity_burst=10**9,
     upload_burst=10**9,
+    search_burst=10**9,
     max_channels=10**6,
 )
 

@@ -101,14 +101,15 @@ class InProcessServer:
         where they are: sid -> (rooms it is in, rooms the core says)."""
 
         async def check() -> dict[str, tuple[set[str], set[str]]]:
-            from flack.transport.rooms import NAMED, room_of_key
+            from flack.transport.rooms import NAMED, person_room, room_of_key
 
             sio, chat = self.app.ctx.sio, self.app.ctx.chat
             found = {}
             for sid in chat.connections():
                 actual = {r for r in sio.rooms(sid) if r != sid}
                 expected = {room_of_key(key) for key in await chat.conversations_of(sid)}
-                expected |= {NAMED} if chat.person_of(sid) else set()
+                person = chat.person_of(sid)
+                expected |= {NAMED, person_room(person)} if person else set()
                 if actual != expected:
                     found[sid] = (actual, expected)
             return found

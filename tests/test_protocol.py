@@ -32,6 +32,7 @@ from flack.protocol import (
     FileExpired,
     JoinChannel,
     Joined,
+    MarkRead,
     Message,
     MessageEvent,
     MessageRef,
@@ -49,6 +50,7 @@ from flack.protocol import (
     ProtocolError,
     React,
     Reaction,
+    ReadState,
     Search,
     SearchResults,
     SendMessage,
@@ -133,7 +135,16 @@ SAMPLES: dict[type[Any], list[Shape]] = {
         Notices([Notice("général", NoticeKind.JOIN, "Zoë", T), Notice("général", NoticeKind.LEAVE, "Max", T)])
     ],
     PersonEvent: [PersonEvent(ZOE)],
-    Conversations: [Conversations([Channel("général")], [Direct(DM, [ZOE, MAX])]), Conversations([], [])],
+    Conversations: [
+        Conversations(
+            [Channel("général")],
+            [Direct(DM, [ZOE, MAX])],
+            [ReadState("général", 7, 2, 1), ReadState(DM, 0, 3, 3)],
+        ),
+        Conversations([], []),
+    ],
+    MarkRead: [MarkRead("général", 12), MarkRead(DM, 0)],
+    ReadState: [ReadState("général"), ReadState(DM, 4, 1, 1)],
     OpenDirect: [OpenDirect([MAX.id]), OpenDirect([MAX.id, ZOE.id])],
     DirectOpened: [DirectOpened(Direct(DM, [ZOE, MAX]))],
     EditMessage: [EditMessage(DM, 9, "fixed")],

@@ -64,6 +64,8 @@ class Settings:
     identity_burst: int = _LIMITS.identity_burst
     upload_rate: float = _LIMITS.upload_rate
     upload_burst: int = _LIMITS.upload_burst
+    search_rate: float = _LIMITS.search_rate
+    search_burst: int = _LIMITS.search_burst
     uploads_per_person: int = _LIMITS.uploads_per_person
     upload_mb_per_person: float = _LIMITS.upload_mb_per_person
     upload_mb_per_address: float = _LIMITS.upload_mb_per_address
@@ -189,6 +191,8 @@ PERSON_AND_ADDRESS_LIMITS = (
     "identity_burst",
     "upload_rate",
     "upload_burst",
+    "search_rate",
+    "search_burst",
     "uploads_per_person",
     "upload_mb_per_person",
     "upload_mb_per_address",

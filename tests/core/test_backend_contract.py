@@ -234,6 +234,28 @@ class TestConversationContract:
         message, _ = await backend.append_message(label, "Ada", "psst", "t", sender_id=ADA)
         assert (message.channel, message.sender_id) == (label, ADA)
 
+    async def test_read_marks_only_move_forward_and_go_with_leaving(self, backend: StateBackend) -> None:
+        label = direct_label([ADA, BOB])
+        await backend.add_channel(Channel("General"))
+        await backend.add_channel(Channel(label))
+        await backend.add_member("general", ADA)
+        for n in range(4):
+            await backend.append_message("general", "Bob", f"m{n}", "t", sender_id=BOB)
+        await backend.append_message(label, "Bob", "psst", "t", sender_id=BOB)
+        assert await backend.read_mark("general", ADA) == 0  # none yet
+        assert not await backend.set_read("general", BOB, 1)  # not a member
+        assert await backend.set_read("general", ADA, 3)
+        assert not await backend.set_read("general", ADA, 3)  # no move, no change
+        assert not await backend.set_read("general", ADA, 2)  # never back
+        assert await backend.set_read(label, ADA, 7)  # as far as its newest message
+        assert (await backend.read_mark("general", ADA), await backend.read_mark(label, ADA)) == (3, 1)
+        assert await backend.read_mark("general", BOB) == 0  # per person
+        assert await backend.read_mark("nope", ADA) == 0
+        await backend.remove_member("general", ADA)
+        assert await backend.read_mark("general", ADA) == 0  # leaving forgets it
+        with pytest.raises(KeyError):
+            await backend.set_read("nope", ADA, 1)
+
     async def test_removing_a_channel_ends_its_memberships(self, backend: StateBackend) -> None:
         empty = Channel("Empty")
         await backend.add_channel(empty)

@@ -22,6 +22,7 @@ UNLIMITED = Limits(
     notice_burst=10**6,
     identity_burst=10**6,
     upload_burst=10**6,
+    search_burst=10**6,
 )
 
 

@@ -82,6 +82,7 @@ operations = st.one_of(
     st.tuples(st.just("expire_file"), st.sampled_from(CHANNELS), st.integers(1, 4)),
     st.tuples(st.just("add_member"), st.sampled_from(CHANNELS), st.sampled_from(PEOPLE)),
     st.tuples(st.just("remove_member"), st.sampled_from(CHANNELS), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("set_read"), st.sampled_from(CHANNELS), st.sampled_from(PEOPLE), st.integers(0, 4)),
     st.tuples(
         st.just("change_message"), st.sampled_from(CHANNELS), st.integers(1, 4), st.sampled_from(CHANGES)
     ),
@@ -150,9 +151,9 @@ def apply(
                     Channel(key).key, sender, text, "t", info, sent_by, client_id, sender_id, parent
                 )
             )
-    elif name in ("add_member", "remove_member"):
+    elif name in ("add_member", "remove_member", "set_read"):
         if run_sync(backend.get_channel(Channel(args[0]).key)) is not None:
-            run_sync(getattr(backend, name)(Channel(args[0]).key, args[1]))
+            run_sync(getattr(backend, name)(Channel(args[0]).key, *args[1:]))
     elif name == "change_message":
         run_sync(backend.change_message(Channel(args[0]).key, args[1], args[2]))
     elif name == "expire_file":
@@ -198,6 +199,7 @@ EVERY_CHANGE: list[tuple[Any, ...]] = [
     ("add_member", "general", PEOPLE[0]),
     ("add_member", "general", PEOPLE[1]),
     ("remove_member", "general", PEOPLE[1]),
+    ("set_read", "general", PEOPLE[0], 2),
     ("add_channel", DIRECT),
     ("append_message", DIRECT, "Ada", "psst", False, "t1", "c3", PEOPLE[0], None),
     ("append_message", DIRECT, "Bob", "ok", False, "t2", "c4", PEOPLE[1], 1),
@@ -205,6 +207,7 @@ EVERY_CHANGE: list[tuple[Any, ...]] = [
     ("change_message", DIRECT, 2, {"edit": "okay"}),
     ("change_message", DIRECT, 1, {"toggle": ["👍", PEOPLE[1]]}),
     ("change_message", "general", 2, {"delete": True}),
+    ("set_read", DIRECT, PEOPLE[1], 1),
     ("add_connections", "t1", 1, 1.0),
     ("bind_name", "t1", "Cy", 2.5, 10.0),  # Ada stays reserved until 10
     ("add_connections", "t2", 1, 2.5),

@@ -344,6 +344,66 @@ async def test_team_conversations_survive_a_restart(tmp_path: Path) -> None:
     assert changed is not None and changed.revision == 5  # the counter goes on
 
 
+async def test_read_marks_survive_a_restart(tmp_path: Path) -> None:
+    """Version 6: each conversation's read marks."""
+    ada, bob = person_id("tok-ada"), person_id("tok-bob")
+    dm = direct_label([ada, bob])
+    backend = MemoryBackend(5)
+    await backend.add_channel(Channel("General"))
+    await backend.add_member("general", ada)
+    await backend.add_channel(Channel(dm))
+    for n in range(3):
+        await backend.append_message("general", "Bob", f"m{n}", "t", sender_id=bob)
+        await backend.append_message(dm, "Bob", f"d{n}", "t", sender_id=bob)
+    await backend.set_read("general", ada, 2)
+    await backend.set_read(dm, bob, 3)
+    path = tmp_path / "state.json"
+    save_state(path, backend, now=5.0)
+    restored = MemoryBackend(5)
+    assert load_state(path, restored) is True
+    assert await restored.read_mark("general", ada) == 2
+    assert (await restored.read_mark(dm, bob), await restored.read_mark(dm, ada)) == (3, 0)
+
+
+async def test_a_version_5_file_counts_everything_kept_as_read(tmp_path: Path) -> None:
+    """An upgrade does not turn every kept message into an unread one."""
+    ada, bob = person_id("tok-ada"), person_id("tok-bob")
+    dm = direct_label([ada, bob])
+    message = {"id": 2, "sender": "Bob", "text": "hi", "time": "t", "sender_id": bob}
+    channels = [
+        {"name": "general", "last_id": 2, "last_revision": 0, "members": [ada], "messages": [message]},
+        {"name": dm, "last_id": 4, "last_revision": 0, "members": [], "messages": []},
+    ]
+    data = {"version": 5, "generation": 0, "channels": channels, "identities": [], "sent": []}
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(data))
+    restored = MemoryBackend(5)
+    load_state(path, restored)
+    assert await restored.read_mark("general", ada) == 2
+    assert (await restored.read_mark(dm, ada), await restored.read_mark(dm, bob)) == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("read", "says"),
+    [
+        (["x"], "read: expected an object"),
+        ({"Ada": 1}, "expected person ids as keys"),
+        ({person_id("t"): 3}, "up to last_id (2)"),
+        ({person_id("t"): -1}, "up to last_id"),
+        ({person_id("t"): True}, "up to last_id"),
+    ],
+)
+async def test_a_version_6_file_with_bad_read_marks_is_refused(
+    tmp_path: Path, read: object, says: str
+) -> None:
+    entry = {"name": "general", "last_id": 2, "last_revision": 0, "members": [], "messages": [], "read": read}
+    data = {"version": 6, "generation": 0, "channels": [entry], "identities": [], "sent": []}
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=re.escape(says)):
+        load_state(path, MemoryBackend(3))
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [

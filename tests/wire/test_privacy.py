@@ -26,9 +26,19 @@ from flack.protocol import direct_label, person_id
 from wire_support import Peer, unique
 
 KINDS = ["channel", "left channel", "direct"]
-PATHS = ["message", "reply", "reaction", "edit", "delete", "file", "notice"]
+PATHS = ["message", "reply", "reaction", "edit", "delete", "file", "notice", "typing", "read"]
 # Everything a conversation's traffic is made of.
-TRAFFIC = ("message", "messages", "message_updated", "notice", "file_expired", "direct_opened")
+TRAFFIC = (
+    "message",
+    "messages",
+    "message_updated",
+    "notice",
+    "notices",
+    "file_expired",
+    "direct_opened",
+    "typing",
+    "read",
+)
 
 
 @pytest.fixture
@@ -60,6 +70,8 @@ def about(label: str, event: str, data: Any) -> bool:
         return bool(data["direct"]["id"] == label)
     if event == "messages":
         return any(m["channel"] == label for m in data["messages"])
+    if event == "notices":
+        return any(n["channel"] == label for n in data["notices"])
     if event in ("message", "message_updated"):
         return bool(data["message"]["channel"] == label)
     return bool(data.get("channel") == label)
@@ -87,6 +99,10 @@ async def test_a_non_member_receives_nothing(peers, http, kind: str, path: str) 
         newcomer = await named(peers, "new")
         await newcomer.ok("join_channel", {"channel": label})
         await newcomer.ok("leave_channel", {"channel": label})
+    elif path == "typing":
+        await bea.ok("typing", {"channel": label})
+    elif path == "read":
+        await bea.ok("mark_read", ref)
     # The barrier: after all of the above, to every connection.
     await ada.ok("create_channel", {"channel": unique("barrier-")})
     await outsider.wait_for("channel_created")
@@ -113,13 +129,15 @@ async def test_an_outsider_cannot_read_or_touch_a_direct_conversation(peers, htt
             ("edit_message", {"channel": tried, "id": shared["id"], "text": "mine now"}),
             ("delete_message", {"channel": tried, "id": shared["id"]}),
             ("start_upload", {"channel": tried, "name": "a.txt", "size": 1, "type": ""}),
+            ("mark_read", {"channel": tried, "id": shared["id"]}),
+            ("typing", {"channel": tried}),
         ):
             ack = await cy.call(event, payload)
             assert ack["ok"] is False, (event, tried)
             answers.append((ack["error"]["code"], ack["error"]["message"]))
     assert set(answers) == {("not_member", "You are not in that conversation.")}
     listed = await cy.ok("list_conversations")
-    assert listed["directs"] == []
+    assert listed["directs"] == [] and listed["reads"] == []
 
 
 async def test_a_deleted_file_is_gone_from_the_disk(peers, http) -> None:

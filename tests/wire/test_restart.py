@@ -245,8 +245,8 @@ def test_a_hostile_state_file_stops_the_server_with_a_clear_error(
 
 @pytest.mark.parametrize("storage", ["state file", "data folder"])
 async def test_team_conversations_survive_a_restart(tmp_path: Path, storage: str) -> None:
-    """Memberships, direct conversations, threads, reactions and edits come
-    back after a graceful restart (a state file) or a kill -9 (a data folder)."""
+    """Memberships, direct conversations, threads, reactions, edits and read
+    marks come back after a graceful restart (a state file) or a kill -9 (a data folder)."""
     where = {"state file": {"FLACK_STATE_FILE": str(tmp_path / "state.json")}}.get(
         storage, {"FLACK_DATA_DIR": str(tmp_path / "data")}
     )
@@ -261,6 +261,8 @@ async def test_team_conversations_survive_a_restart(tmp_path: Path, storage: str
         await bea.ok("send_message", {"channel": direct, "text": "yes", "parent": first["id"]})
         await bea.ok("react", {"channel": direct, "id": first["id"], "emoji": "🎉"})
         await ada.ok("edit_message", {"channel": direct, "id": first["id"], "text": "lunch at noon?"})
+        await ada.ok("send_message", {"channel": direct, "text": "and dessert?"})
+        await bea.ok("mark_read", {"channel": direct, "id": first["id"]})
         if storage == "state file":
             process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(process.wait, 5)
@@ -274,8 +276,11 @@ async def test_team_conversations_survive_a_restart(tmp_path: Path, storage: str
         await back.ok("claim_name", {"name": "bea", "token": bea.token})
         listed = await back.ok("list_conversations")
         assert [d["id"] for d in listed["directs"]] == [direct] and listed["channels"] == []
+        # Bea had read the first message: Ada's last one is unread (and, direct, a mention).
+        read = {"channel": direct, "read": first["id"], "unread": 1, "mentions": 1}
+        assert listed["reads"] == [read]
         history = (await back.ok("join_channel", {"channel": direct}))["messages"]
-        parent, reply = history
+        parent, reply, _ = history
         assert (parent["text"], parent["edited"], parent["replies"]) == ("lunch at noon?", True, 1)
         assert parent["reactions"] == [{"emoji": "🎉", "people": [bea.id]}]
         assert (reply["text"], reply["parent"]) == ("yes", parent["id"])

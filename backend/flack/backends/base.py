@@ -79,6 +79,17 @@ class StateBackend(ABC):
         """Every conversation ``person`` is in: channels joined, direct conversations."""
 
     @abstractmethod
+    async def set_read(self, key: str, person: str, message_id: int) -> bool:
+        """Move ``person``'s read mark in conversation ``key`` forward to
+        ``message_id`` (at most its last message's id); whether it moved
+        (never back; only a member has a mark). ``KeyError`` if there is no
+        such conversation. Leaving a channel forgets the mark."""
+
+    @abstractmethod
+    async def read_mark(self, key: str, person: str) -> int:
+        """The id of the last message ``person`` read in ``key`` (0: none)."""
+
+    @abstractmethod
     async def remove_channel(self, key: str) -> bool:
         """Remove the channel with this key if it has no kept messages; True
         if it was removed (one atomic step: a message posted meanwhile keeps it)."""

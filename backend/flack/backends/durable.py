@@ -88,6 +88,14 @@ class DurableBackend(MemoryBackend):
         self._log(["remove_member", key, person])
         return await super().remove_member(key, person)
 
+    async def set_read(self, key: str, person: str, message_id: int) -> bool:
+        state = self._channels[key]  # KeyError as the memory backend's
+        message_id = min(message_id, state.last_id)
+        if person not in state.members or message_id <= state.read.get(person, 0):
+            return False  # a mark that does not move costs no record
+        self._log(["set_read", key, person, message_id])
+        return await super().set_read(key, person, message_id)
+
     async def change_message(self, key: str, message_id: int, change: Change) -> Message | None:
         state = self._channels.get(key)
         if state is None or state.find(message_id) is None:
@@ -272,6 +280,7 @@ _CALLS: dict[str, tuple[tuple[Callable[[object], bool], ...], Callable[..., Coro
     "add_member": ((_text, _person), DurableBackend.add_member),
     "remove_member": ((_text, _person), DurableBackend.remove_member),
     "change_message": ((_text, _whole, _change), DurableBackend.change_message),
+    "set_read": ((_text, _person, _whole), DurableBackend.set_read),
     "bind_name": ((_text, _text, _number, _maybe_number), DurableBackend.bind_name),
     "add_connections": ((_text, _whole, _number), DurableBackend.add_connections),
     "release": ((_text,), DurableBackend.release),

@@ -16,7 +16,7 @@ __all__ = ["READABLE_VERSIONS", "SENT_REMEMBERED", "SNAPSHOT_VERSION", "MemoryBa
 
 
 class _ChannelState:
-    __slots__ = ("channel", "last_id", "last_revision", "members", "messages")
+    __slots__ = ("channel", "last_id", "last_revision", "members", "messages", "read")
 
     def __init__(self, channel: Channel, limit: int) -> None:
         self.channel = channel
@@ -26,6 +26,8 @@ class _ChannelState:
         self.last_revision = 0
         # A direct conversation's members are fixed by its label.
         self.members: set[str] = set(direct_members(channel.name) or ())
+        # person id -> the id of the last message they read here.
+        self.read: dict[str, int] = {}
 
     def find(self, message_id: int) -> int | None:
         """The index of kept message ``message_id``: ids are consecutive, so
@@ -120,6 +122,7 @@ class MemoryBackend(StateBackend):
         if state is None or person not in state.members or is_direct(state.channel.name):
             return False
         state.members.discard(person)
+        state.read.pop(person, None)
         self._leave(person, key)
         return True
 
@@ -133,6 +136,18 @@ class MemoryBackend(StateBackend):
 
     async def memberships(self, person: str) -> list[Channel]:
         return [self._channels[key].channel for key in self._member_of.get(person, ())]
+
+    async def set_read(self, key: str, person: str, message_id: int) -> bool:
+        state = self._channels[key]
+        mark = min(message_id, state.last_id)  # never past its newest message
+        if person not in state.members or mark <= state.read.get(person, 0):
+            return False
+        state.read[person] = mark
+        return True
+
+    async def read_mark(self, key: str, person: str) -> int:
+        state = self._channels.get(key)
+        return state.read.get(person, 0) if state else 0
 
     async def append_message(
         self,
@@ -311,6 +326,7 @@ class MemoryBackend(StateBackend):
                     # A direct conversation's members are in its name.
                     "members": [] if is_direct(state.channel.name) else sorted(state.members),
                     "messages": [m.to_wire() for m in state.messages],
+                    "read": dict(state.read),
                 }
                 for state in self._channels.values()
             ],
@@ -363,6 +379,9 @@ class MemoryBackend(StateBackend):
             state.last_id = last_id
             state.last_revision = restored.revisions.get(channel.key, 0)
             state.members.update(restored.members.get(channel.key, ()))
+            # Only members have marks (a file may hold any person id).
+            marks = restored.reads.get(channel.key, {})
+            state.read = {p: m for p, m in marks.items() if p in state.members}
             state.messages.extend(messages)
             for person in state.members:
                 member_of.setdefault(person, set()).add(channel.key)

@@ -50,8 +50,11 @@ from flack.protocol import (
 # "last_revision" (its change counter), direct conversations as channels named
 # by their label ("@" and ids), and messages with the fields of threads,
 # reactions, edits and deletions (older messages read with none).
-SNAPSHOT_VERSION = 5
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+# Version 6 adds read marks: each conversation's "read" ({person id: id of the
+# last message they read}); a version 5 file's members count as having read
+# everything (an upgrade does not make every kept message unread).
+SNAPSHOT_VERSION = 6
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Restored:
     # Version 5: channel key -> member person ids, and -> its last revision.
     members: dict[str, list[str]] = field(default_factory=dict)
     revisions: dict[str, int] = field(default_factory=dict)
+    # Version 6: channel key -> {person id: their read mark}.
+    reads: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def read_snapshot(data: object, *, files_kept: bool = False) -> Restored:
@@ -172,9 +177,24 @@ class _Reader:
         channel = Channel(name)
         self.restored.channels.append((channel, last_id, messages))
         self.restored.members[channel.key] = members
+        if self.version >= 6:
+            self.restored.reads[channel.key] = self._reads(obj, where, last_id)
+        elif self.version == 5:  # everything kept counts as read: see SNAPSHOT_VERSION
+            everyone = direct_members(name) or members if is_direct(name) else members
+            self.restored.reads[channel.key] = dict.fromkeys(everyone, last_id)
         self.restored.revisions[channel.key] = last_revision
         for message in messages:
             self._kept[(channel.key, message.id)] = message
+
+    def _reads(self, obj: dict[str, Any], where: str, last_id: int) -> dict[str, int]:
+        reads: dict[str, int] = {}
+        for person, mark in _object(obj.get("read"), f"{where}.read").items():
+            if not is_person_id(person):
+                raise ValueError(f"{where}.read: expected person ids as keys, got {_show(person)}")
+            if type(mark) is not int or not 0 <= mark <= last_id:
+                raise ValueError(f"{where}.read.{person}: expected a message id up to last_id ({last_id})")
+            reads[person] = mark
+        return reads
 
     def _message(self, raw: object, channel: str, where: str) -> Message:
         obj = _object(raw, where)

@@ -31,7 +31,7 @@ from flack.core.errors import (
     TooManyPeople,
     TooManyReactions,
 )
-from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, Budgets, Limits
+from flack.core.limits import CHANNELS, IDENTITIES, MESSAGES, NOTICES, SEARCHES, Budgets, Limits
 from flack.core.models import Change, Channel, File, Identity, Message, Notice
 from flack.core.search import SearchIndex, in_time_order
 from flack.protocol import (
@@ -46,6 +46,7 @@ from flack.protocol import (
     Person,
     PresenceEntry,
     PresenceStatus,
+    ReadState,
     Typing,
     channel_order,
     clean_channel,
@@ -58,6 +59,7 @@ from flack.protocol import (
     fold,
     history_gap,
     is_direct,
+    mentions,
     parse_query,
     person_id,
 )
@@ -436,6 +438,10 @@ class Chat:
         # (before anything changes).
         self.budgets.take(NOTICES, person=session.token, address=session.address)
         await self.backend.add_member(channel.key, session.person)
+        # A newcomer has read everything before they came: nothing old is unread.
+        kept = await self.backend.history(channel.key)
+        if kept:
+            await self.backend.set_read(channel.key, session.person, kept[-1].id)
         self._touch(channel.key)
         joined = Notice(channel.name, NoticeKind.JOIN, session.name or "", iso_utc(self._clock()))
         return JoinResult(channel, joined)
@@ -663,6 +669,45 @@ class Chat:
             if self._building is not None:
                 self._building.add((key, message.id))
 
+    # -- read marks ----------------------------------------------------------------
+
+    async def mark_read(self, sid: str, label: str, message_id: int) -> tuple[ReadState, bool]:
+        """This connection's person has read conversation ``label`` up to
+        ``message_id`` (never past its newest message; a mark only moves
+        forward): where they stand now, and whether the mark moved."""
+        session = self.named(sid)
+        channel = await self.conversation(sid, label)
+        kept = await self.backend.history(channel.key)
+        newest = kept[-1].id if kept else 0
+        moved = await self.backend.set_read(channel.key, session.person, min(message_id, newest))
+        return await self._read_state(channel, session, kept), moved
+
+    async def read_states(self, sid: str) -> list[ReadState]:
+        """Where this connection's person stands in each of their conversations."""
+        session = self.named(sid)
+        return [
+            await self._read_state(c, session, await self.backend.history(c.key))
+            for c in await self.backend.memberships(session.person)
+        ]
+
+    async def _read_state(self, channel: Channel, session: Session, kept: list[Message]) -> ReadState:
+        """Counts over the kept messages after the person's mark: others',
+        not deleted; mentions are the direct ones and those naming them
+        (``protocol.mentions``, by the name they have now)."""
+        person, name = session.person, session.name or ""
+        mark = await self.backend.read_mark(channel.key, person)
+        direct = is_direct(channel.name)
+        unread = mentioned = 0
+        for message in reversed(kept):
+            if message.id <= mark:
+                break
+            if message.deleted or message.sender_id == person:
+                continue
+            unread += 1
+            if direct or mentions(message.text, name):
+                mentioned += 1
+        return ReadState(channel.name, mark, unread, mentioned)
+
     # -- presence ------------------------------------------------------------------
 
     def active(self, sid: str) -> None:
@@ -744,6 +789,7 @@ class Chat:
         (``in:`` narrows them to one channel); whether there were more."""
         session = self.named(sid)
         query = parse_query(raw_query)
+        self.budgets.take(SEARCHES, person=session.token, address=session.address)
         mine = {c.key for c in await self.backend.memberships(session.person)}
         keys = mine & {fold(query.channel)} if query.channel else mine
         senders: set[str] = set()

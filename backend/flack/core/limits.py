@@ -53,6 +53,10 @@ class Limits:
     # Uploads started per person (size 0 included): 20 at once, one per 2 s.
     upload_rate: float = 0.5
     upload_burst: int = 20
+    # Searches per person: 20 at once, then two a second (each one reads
+    # the whole index; typing a query sends one per Enter, not per key).
+    search_rate: float = 2.0
+    search_burst: int = 20
     # Unfinished uploads of one person, and the megabytes they announced
     # (never less than one file of the largest size). An address may hold
     # ``people_per_address`` times as many uploads, announcing at most
@@ -136,6 +140,7 @@ CHANNELS: Final = "channels"
 NOTICES: Final = "notices"
 UPLOADS: Final = "uploads"
 IDENTITIES: Final = "identities"
+SEARCHES: Final = "searches"
 
 _WORDS: Final = {
     MESSAGES: "too many messages",
@@ -143,6 +148,7 @@ _WORDS: Final = {
     NOTICES: "too many channel switches or renames",
     UPLOADS: "too many files",
     IDENTITIES: "too many new names",
+    SEARCHES: "too many searches",
 }
 
 # Forget refilled buckets whenever this many exist (and at twice the count
@@ -168,6 +174,7 @@ class Budgets:
             CHANNELS: (limits.channel_rate, limits.channel_burst),
             NOTICES: (limits.notice_rate, limits.notice_burst),
             UPLOADS: (limits.upload_rate, limits.upload_burst),
+            SEARCHES: (limits.search_rate, limits.search_burst),
         }
         n = limits.people_per_address
         address = {kind: (rate * n, burst * n) for kind, (rate, burst) in person.items()}

@@ -37,6 +37,7 @@ class Event(StrEnum):
     SET_PRESENCE = "set_presence"
     TYPING = "typing"  # both directions: "I am typing" / "they are typing"
     SEARCH = "search"
+    MARK_READ = "mark_read"
     # server -> client
     CHANNEL_CREATED = "channel_created"
     MESSAGE = "message"
@@ -49,6 +50,7 @@ class Event(StrEnum):
     DIRECT_OPENED = "direct_opened"
     PRESENCE = "presence"
     NOTICES = "notices"  # several notices of one channel at once (see docs/protocol.md)
+    READ = "read"  # to a person's other connections: their read mark moved
     SERVER_CLOSING = "server_closing"
 
 
@@ -79,6 +81,7 @@ CLIENT_EVENTS: Final[dict[Event, Request]] = {
     Event.SET_PRESENCE: Request(shapes.SetPresence, shapes.Empty),
     Event.TYPING: Request(shapes.Typing, shapes.Empty),
     Event.SEARCH: Request(shapes.Search, shapes.SearchResults),
+    Event.MARK_READ: Request(shapes.MarkRead, shapes.ReadState),
 }
 
 # Server -> client: pushed, never acknowledged.
@@ -95,6 +98,7 @@ SERVER_EVENTS: Final[dict[Event, type[Shape]]] = {
     Event.PRESENCE: shapes.Presence,
     Event.NOTICES: shapes.Notices,
     Event.TYPING: shapes.Typing,
+    Event.READ: shapes.ReadState,
     Event.SERVER_CLOSING: shapes.ServerClosing,
 }
 

@@ -347,6 +347,61 @@ def parse_query(value: object) -> SearchQuery:
     return SearchQuery(words, sender, channel)
 
 
+# --- Mentions ---------------------------------------------------------------------
+
+CHANNEL_MENTION: Final = "channel"
+# Code mentions nobody: a fenced block (a line starting with three backticks
+# to the next such line, or the end) and an inline `span`, as the page reads
+# them; a URL neither (https://host/@ada is a path).
+_FENCED: Final = re.compile(r"^```.*?(?:^```[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
+_INLINE_CODE: Final = re.compile(r"`[^`\n]+`")
+_URL_TEXT: Final = re.compile(r"https?://\S+", re.IGNORECASE)
+_MENTION_WORD: Final = re.compile(r"[\w][\w.\-]*")
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _names_at(after: str, key: str) -> bool:
+    """Whether ``after`` starts with a name whose ``fold`` is ``key``, up to
+    a word's end (folding may change the length: ``Straße``, ``STRASSE``)."""
+    for end in range(1, len(after) + 1):
+        if (end == len(after) or not _word_char(after[end])) and _fold_cached(after[:end]) == key:
+            return True
+    return False
+
+
+# Mentions fold the words after every "@": the same few words again and again.
+_fold_cached: Final = lru_cache(maxsize=4096)(fold)
+
+
+# Counting unread mentions asks about the same kept messages again and again.
+@lru_cache(maxsize=16384)
+def mentions(text: str, name: str) -> bool:
+    """Whether a message's ``text`` mentions the person now named ``name``:
+    ``@channel``, or ``@`` and that name compared as names are (``fold``),
+    the ``@`` not inside a word (``ada@example.org`` mentions nobody) and
+    the name not running on into one (``@adam`` is not ``@ada``). Text in
+    code or a URL mentions nobody. Server (counts) and page (the mark on a
+    message) ask this same question."""
+    if "@" not in text:
+        return False
+    plain = _URL_TEXT.sub(" ", _INLINE_CODE.sub(" ", _FENCED.sub("\n", text)))
+    key = fold(name) if name else ""
+    at = plain.find("@")
+    while at >= 0:
+        if at == 0 or not _word_char(plain[at - 1]):
+            after = plain[at + 1 : at + 1 + 3 * len(name) + 3]
+            if key and _names_at(after, key):
+                return True
+            word = _MENTION_WORD.match(after)
+            if word is not None and word.group().rstrip(".-").casefold() == CHANNEL_MENTION:
+                return True
+        at = plain.find("@", at + 1)
+    return False
+
+
 def history_gap(since: int | None, first: int | None, last: int | None) -> bool:
     """Whether messages after id ``since`` are missing from a history whose
     kept ids run from ``first`` to ``last`` (both ``None``: nothing is kept).

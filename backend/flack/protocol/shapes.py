@@ -23,7 +23,7 @@ library only: the browser loads this file too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol, Self, TypeVar
 
@@ -947,17 +947,65 @@ class Conversations:
 
     channels: list[Channel]
     directs: list[Direct]
+    # Where the person stands in each of them (read mark, unread, mentions).
+    reads: list[ReadState] = field(default_factory=list)
 
     def to_wire(self) -> Wire:
         return {
             "channels": [c.to_wire() for c in self.channels],
             "directs": [d.to_wire() for d in self.directs],
+            "reads": [r.to_wire() for r in self.reads],
         }
 
     @classmethod
     def from_wire(cls, obj: object) -> Conversations:
         f = _Fields(obj)
-        return cls(f.shapes("channels", Channel), f.shapes("directs", Direct))
+        reads = f.get("reads")  # older servers had none
+        return cls(
+            f.shapes("channels", Channel),
+            f.shapes("directs", Direct),
+            read_all(ReadState, reads) if isinstance(reads, list) else [],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRead:
+    """``mark_read``: the person has read conversation ``channel`` up to
+    message ``id`` (and everything before it)."""
+
+    channel: str
+    id: int
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "id": self.id}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> MarkRead:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReadState:
+    """Where a person stands in conversation ``channel``: ``read``, the id
+    of the last message they read (0: none); ``unread``, the kept messages
+    after it that others sent and that are not deleted; ``mentions``, those
+    of them that mention the person (``rules.mentions``) or are direct
+    messages. The answer to ``mark_read``, and the ``read`` event the
+    person's other connections get when the mark moves."""
+
+    channel: str
+    read: int = 0
+    unread: int = 0
+    mentions: int = 0
+
+    def to_wire(self) -> Wire:
+        return {"channel": self.channel, "read": self.read, "unread": self.unread, "mentions": self.mentions}
+
+    @classmethod
+    def from_wire(cls, obj: object) -> ReadState:
+        f = _Fields(obj)
+        return cls(f.text("channel"), f.count("read"), f.count("unread"), f.count("mentions"))
 
 
 @dataclass(frozen=True, slots=True)

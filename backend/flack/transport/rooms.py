@@ -29,6 +29,12 @@ def room_of_key(key: str) -> str:
 NAMED = "named"
 
 
+def person_room(person: str) -> str:
+    """The room of every connection of one person (their tabs and browsers
+    hear of their own read marks there)."""
+    return "person:" + person
+
+
 class Rooms:
     """Keeps each connection's socket.io rooms equal to the core's idea of
     where it is.
@@ -53,8 +59,9 @@ class Rooms:
         window: see ``Batcher.flush_messages``).
         """
         want = {room_of_key(key) for key in await self._chat.conversations_of(sid)}
-        if self._chat.person_of(sid):
-            want.add(NAMED)
+        person = self._chat.person_of(sid)
+        if person:
+            want.update((NAMED, person_room(person)))
         have = self._entered.get(sid, set())
         for gone in have - want:
             self._batcher.flush_messages(gone)

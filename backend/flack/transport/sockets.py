@@ -34,6 +34,7 @@ from flack.protocol import (
     Event,
     JoinChannel,
     Joined,
+    MarkRead,
     MessageEvent,
     MessageRef,
     Named,
@@ -41,6 +42,7 @@ from flack.protocol import (
     PeopleList,
     ProtocolError,
     React,
+    ReadState,
     Search,
     SearchResults,
     SendMessage,
@@ -57,7 +59,7 @@ from flack.transport.addresses import client_address
 from flack.transport.fanout import Batcher
 from flack.transport.files import upload_shape
 from flack.transport.people import people_news, presence_news
-from flack.transport.rooms import Rooms, room
+from flack.transport.rooms import Rooms, person_room, room
 
 log = logging.getLogger("flack.sockets")
 
@@ -209,7 +211,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_list_conversations(self, sid: str, request: Empty) -> Conversations:
         channels, directs = await self.chat.conversations(sid)
-        return Conversations(channels, directs)
+        return Conversations(channels, directs, await self.chat.read_states(sid))
+
+    async def on_mark_read(self, sid: str, request: MarkRead) -> ReadState:
+        state, moved = await self.chat.mark_read(sid, request.channel, request.id)
+        if moved:
+            # The person's other tabs and browsers agree; after what the
+            # conversation holds, so they never count a message read before.
+            self.batcher.flush(room(state.channel))
+            self.batcher.emit(Event.READ, state, person_room(self.chat.person_of(sid)), skip_sid=sid)
+        return state
 
     async def on_create_channel(self, sid: str, request: ChannelRequest) -> ChannelCreated:
         created = ChannelCreated(await self.chat.create_channel(sid, request.channel))
