@@ -27,14 +27,16 @@ from flack.protocol import (
 from flack_client import wording
 from flack_client.presence import PresenceBook, should_wake
 from flack_client.typing_status import TypingSender, TypingShown
+from flack_client.unread_state import UnreadAwareness
 
 if TYPE_CHECKING:
     from flack_client.channel import OpenChannel
     from flack_client.people import People
 
 
-class Awareness:
-    """Presence and typing (mixed into ``ChatState``)."""
+class Awareness(UnreadAwareness):
+    """Presence and typing (mixed into ``ChatState``); unread counts,
+    mentions and notifications come from ``UnreadAwareness``."""
 
     _people: People
     _channel: OpenChannel
@@ -55,6 +57,7 @@ class Awareness:
         self._presence = PresenceBook()
         self._typing = TypingShown()
         self._typing_out = TypingSender()
+        self._init_unread()
 
     # presence ---------------------------------------------------------------------
 

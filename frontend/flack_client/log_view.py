@@ -211,6 +211,8 @@ def _message_node(
     own = state.is_own(message)
     article = element("article", "message message--own" if own else "message")
     article.dataset.id = str(message.id)
+    if state.mentions_me(message):  # issue 15: looks different (style.css)
+        article.dataset.mention = "true"
     meta = element("header", "message__meta")
     meta.append(element("span", "message__sender", message.sender))
     if own:
@@ -337,6 +339,7 @@ class LogView:
         self._pending: list[Shown] = []
         self._acting: tuple[Any, ...] = ()  # what was being done to messages when drawn
         self.drafts: dict[int, str] = {}  # what the edit box holds, by message id (view.py)
+        self.marker: Any = None  # "New messages" (unread_view.py): not one of the entries
 
     def scroll_to_bottom(self) -> None:
         """Show the newest message."""
@@ -449,7 +452,7 @@ class LogView:
         for key, _look, node in self._entries:
             if key not in kept:
                 node.remove()
-        children = self.log.children
+        children = self._children()
         for index, (_key, _look, node) in enumerate(drawn):
             # Kept nodes are in order already; new ones go in between.
             # (Past the end, item() is JS null, which is not None here.)
@@ -476,13 +479,20 @@ class LogView:
         for key, _look, node in self._pending:
             if key not in kept:
                 node.remove()
-        children = self.log.children
+        children = self._children()
         for index, (_key, _look, node) in enumerate(drawn, start=len(self._entries)):
             if index >= children.length:
                 self.log.append(node)
             elif not children.item(index).isSameNode(node):
                 self.log.insertBefore(node, children.item(index))
         self._pending = drawn
+
+    def _children(self) -> Any:
+        """The log's nodes, to place entries by position: the marker steps
+        out first (its view puts it back)."""
+        if self.marker is not None and self.marker.isConnected:
+            self.marker.remove()
+        return self.log.children
 
     def _entry_node(self, entry: LogEntry, state: ChatState) -> Any:
         if isinstance(entry, Message):

@@ -63,6 +63,7 @@ from flack_client.net import Socket
 from flack_client.progress import Throttle
 from flack_client.state import ChatState
 from flack_client.talk_handlers import TalkHandlers
+from flack_client.unread_handlers import UnreadHandlers
 from flack_client.uploads import Step, Upload, drive_upload
 from flack_client.uploads_http import Transfer, file_facts
 from flack_client.view import View
@@ -70,7 +71,7 @@ from flack_client.view import View
 BOOT["client_imported"] = round(js.performance.now())
 
 
-class App(TalkHandlers, AwareHandlers):
+class App(TalkHandlers, AwareHandlers, UnreadHandlers):
     """One browser tab's client: feeds the state, carries out its ``Effects``."""
 
     def __init__(self) -> None:
@@ -113,6 +114,7 @@ class App(TalkHandlers, AwareHandlers):
         on(Event.PEOPLE, self._on_people)
         on(Event.DIRECT_OPENED, self._on_direct_opened)
         self.bind_awareness()
+        self.bind_unread()
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
         self.socket.on_network(self._on_network)
@@ -125,6 +127,7 @@ class App(TalkHandlers, AwareHandlers):
         # Another tab of this browser may have changed the stored outbox.
         outbox = self.state.outbox_to_store(storage.stored_outbox())
         storage.save_delivery(self.state.last_ids.to_wire(), outbox)
+        self.unread_drawn()  # what is drawn with the page in front is read
 
     def _follow(self, effects: Effects) -> None:
         """Carry out what the state asked for, in this order: store, draw,

@@ -10,7 +10,7 @@ the outbox and sending (``outbox``, ``sending``), files being shared
 (``sharing``); and, mixed in from modules of their own (issue 14), people,
 direct conversations and membership (``talk``) and what is done to one
 message: edit, delete, reactions, threads (``acting``); presence and
-typing (``aware``, issue 15). Sentences come from ``wording``. What a method cannot do
+typing, unread and mentions (``aware``, issue 15). Sentences come from ``wording``. What a method cannot do
 itself (touch storage, the DOM, the socket) it returns as ``Effects`` for the
 glue to carry out.
 
@@ -458,8 +458,9 @@ class ChatState(PeopleAndConversations, MessageActions, Awareness):
     def messages_arrived(self, event: Event, payload: object) -> bool:
         """A ``message`` or ``messages`` event (of any conversation we are
         in); ``True`` if anything shown changed."""
-        added = [self.add_message(message) for message in read_messages(event, payload)]
-        return any(added)
+        messages = read_messages(event, payload)
+        added = [self.add_message(message) for message in messages]
+        return self._count_arrivals(messages) or any(added)
 
     def add_message(self, message: Message) -> bool:
         """Take a message (event or own ack, new or changed); ``True`` if

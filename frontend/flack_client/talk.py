@@ -63,6 +63,8 @@ class PeopleAndConversations:
         def show_failure(self, ack: Ack) -> None: ...
         def _end_message_actions(self, *, thread: bool = False) -> None: ...
         def presence_listed(self, listed: PeopleList) -> None: ...
+        def reads_listed(self, listed: Conversations) -> bool: ...
+        def unread_left(self, channel: str) -> None: ...
 
     @property
     def me(self) -> str | None:
@@ -99,6 +101,7 @@ class PeopleAndConversations:
         self._member = {channel.key for channel in listed.channels}
         self.add_channels(channel.name for channel in listed.channels)
         self._directs.set(listed.directs)
+        self.reads_listed(listed)  # issue 15: where we stand in each
         if self.open_channel is not None and is_direct(self.open_channel):
             self._directs.note(self.open_channel)  # on screen: stays listed
         return True
@@ -209,6 +212,7 @@ class PeopleAndConversations:
             self.show_failure(ack)
             return Effects()
         self._member.discard(conversation_key(channel))
+        self.unread_left(channel)
         if not self.is_open(channel):
             return Effects()
         self._channel.close()

@@ -21,6 +21,7 @@ from flack_client.checks import is_send_key
 from flack_client.log_view import LogView, ThreadView, element
 from flack_client.reactions import CHOICES
 from flack_client.state import ChatState
+from flack_client.unread_view import UnreadActions, UnreadView, add_counts
 
 # ``scrollIntoView`` options: scroll only as far as needed, within the list.
 _NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
@@ -28,7 +29,7 @@ _NEAREST = js.JSON.parse('{"block": "nearest", "inline": "nearest"}')
 Listen = Callable[[Any, str, Callable[[Any], None]], None]
 
 
-class TalkActions(AwareActions, Protocol):
+class TalkActions(AwareActions, UnreadActions, Protocol):
     """What issue 14's (and 15's) parts of the page ask the application to do."""
 
     def select_channel(self, name: str) -> None: ...
@@ -97,6 +98,7 @@ class TalkView:
         self._directs_shown: tuple[Any, ...] | None = None
         self._people_shown: tuple[Any, ...] | None = None
         self.aware = AwareView(listen)  # issue 15: the typing line, presence's page events
+        self.unread = UnreadView(log_view, listen)  # issue 15: counts, title, notifications
 
     def bind(self, app: TalkActions) -> None:
         """Issue 14: people, direct conversations, leaving, and what is done
@@ -239,6 +241,7 @@ class TalkView:
         self._listen(self.delete_cancel, "click", lambda _e: app.cancel_delete())
         self._bind_group(app)
         self.aware.bind(app)
+        self.unread.bind(app)
         # The picker's emoji are made once: each a button named by its character.
         for emoji in CHOICES:
             button = element("button", "picker__emoji", emoji)
@@ -258,6 +261,7 @@ class TalkView:
         self.app_box.classList.toggle("app--thread", state.thread is not None)
         self.reply_input.readOnly = not state.ready
         self.aware.render(state)
+        self.unread.render(state)
 
     def _render_directs(self, state: ChatState) -> None:
         """The "Direct messages" list: one link per conversation (the issue's
@@ -265,7 +269,8 @@ class TalkView:
         one is current. Its ``href`` is only a fragment: followed without the
         client (before it runs), it goes nowhere."""
         entries = state.directs
-        shown = (tuple(entries), state.open_channel)
+        counts = tuple(state.unread_counts(entry.label) for entry in entries)
+        shown = (tuple(entries), state.open_channel, counts)
         if shown == self._directs_shown:
             return
         self._directs_shown = shown
@@ -274,6 +279,7 @@ class TalkView:
             link = element("a", "channel", entry.name)
             link.href = f"#{entry.label}"
             link.dataset.channel = entry.label
+            add_counts(link, state.unread_counts(entry.label), state.unread_words(entry.label), direct=True)
             if state.is_open(entry.label):
                 link.setAttribute("aria-current", "true")
             item = element("li")

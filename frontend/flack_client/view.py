@@ -24,6 +24,7 @@ from flack_client.log_view import LogView, ThreadView, element
 from flack_client.sharing import paste_shares, pasted_name
 from flack_client.state import ChatState
 from flack_client.talk_view import TalkActions, TalkView
+from flack_client.unread_view import add_counts
 from flack_client.uploads import Upload
 from flack_client.viewer import ImageViewer
 
@@ -530,7 +531,8 @@ class View:
 
     def _render_channels(self, state: ChatState) -> None:
         members = tuple(state.is_member(name) for name in state.channels)
-        shown = (tuple(state.channels), state.open_channel, members)
+        counts = tuple(state.unread_counts(name) for name in state.channels)  # issue 15
+        shown = (tuple(state.channels), state.open_channel, members, counts)
         if shown == self._channels_shown:
             return
         # The open channel stays in view: on a phone the list is a strip that
@@ -550,6 +552,7 @@ class View:
                 # Said after the name (which stays first, for voice control
                 # and for finding it): opening it joins it.
                 button.append(element("span", "visually-hidden", f", {wording.NOT_JOINED}"))
+            add_counts(button, state.unread_counts(name), state.unread_words(name))
             if state.is_open(name):
                 button.setAttribute("aria-current", "true")
             item = element("li")

@@ -331,3 +331,39 @@ def typing_text(names: list[str]) -> str:
     if len(names) == 2:
         return f"{names[0]} and {names[1]} are typing…"
     return "Several people are typing…"
+
+
+# --- Awareness (issue 15): unread, mentions, notifications ---------------------------
+
+APP_TITLE: Final = "Flack"
+NEW_MESSAGES: Final = "New messages"
+# What stands where "Enable notifications" was once the browser has answered.
+NOTIFY_STATUS: Final[dict[str, str]] = {
+    "granted": "Notifications on",
+    "denied": "Notifications blocked",
+}
+NOTIFY_STATUS_HINT: Final[dict[str, str]] = {
+    "granted": "Mentions of you and direct messages show on your desktop while Flack is in the background",
+    "denied": "This browser blocks Flack's notifications: allow them in the site's settings",
+}
+
+
+def page_title(mentions: int) -> str:
+    """The tab's title: ``(3) Flack`` with unread mentions and direct messages."""
+    return f"({mentions}) {APP_TITLE}" if mentions > 0 else APP_TITLE
+
+
+def unread_words(unread: int, mentions: int) -> str:
+    """What a conversation's link says after its name: ``, 3 unread, 1
+    mention`` (empty when nothing is unread)."""
+    words = []
+    if unread > 0:
+        words.append(f"{unread} unread")
+    if mentions > 0:
+        words.append(f"{mentions} mention" if mentions == 1 else f"{mentions} mentions")
+    return "".join(f", {word}" for word in words)
+
+
+def shared_file_text(name: str) -> str:
+    """A notification's body for a shared file (a message without text)."""
+    return f"Shared a file: {name}"

@@ -28,6 +28,8 @@ BROWSER_GLUE = {
     "talk_handlers",
     "aware_view",
     "aware_handlers",
+    "unread_view",
+    "unread_handlers",
 }
 PURE = sorted(path.stem for path in CLIENT.glob("*.py") if path.stem not in BROWSER_GLUE | {"__init__"})
 
