@@ -50,7 +50,8 @@ def test_enter_while_loading_neither_reloads_nor_loses_anything(person, names):
     new_channel = page.get_by_role("textbox", name="New channel")
     composer = someone.composer
     expect(someone.status).to_have_text(LOADING)
-    for box in (new_channel, composer):
+    search = page.get_by_role("searchbox", name="Search messages")  # issue 15
+    for box in (new_channel, composer, search):
         expect(box).to_be_disabled()  # aria-disabled: announced as unavailable
         expect(box).to_have_attribute("placeholder", LOADING)
         expect(box).to_have_attribute("readonly", "")
@@ -87,6 +88,8 @@ def test_enter_while_loading_neither_reloads_nor_loses_anything(person, names):
     expect(new_channel).to_have_value("")
     expect(page.get_by_role("button", name="Change name")).to_be_enabled()
     expect(page.get_by_role("button", name="Create channel")).to_be_enabled()
+    expect(search).to_be_enabled()
+    expect(search).to_have_attribute("placeholder", "Search messages")
 
 
 def test_no_form_submits_natively_once_ready_either(person, names, seeder, server_url):

@@ -61,6 +61,7 @@ from flack_client.creating import Creation
 from flack_client.effects import Effects
 from flack_client.net import Socket
 from flack_client.progress import Throttle
+from flack_client.search_handlers import SearchHandlers
 from flack_client.state import ChatState
 from flack_client.talk_handlers import TalkHandlers
 from flack_client.unread_handlers import UnreadHandlers
@@ -71,7 +72,7 @@ from flack_client.view import View
 BOOT["client_imported"] = round(js.performance.now())
 
 
-class App(TalkHandlers, AwareHandlers, UnreadHandlers):
+class App(TalkHandlers, AwareHandlers, SearchHandlers, UnreadHandlers):
     """One browser tab's client: feeds the state, carries out its ``Effects``."""
 
     def __init__(self) -> None:
@@ -115,6 +116,7 @@ class App(TalkHandlers, AwareHandlers, UnreadHandlers):
         on(Event.DIRECT_OPENED, self._on_direct_opened)
         self.bind_awareness()
         self.bind_unread()
+        self.bind_search()
         self.socket.on_manager("reconnect_attempt", self._on_socket_change)
         self.socket.on_manager("reconnect_failed", self._on_gave_up)
         self.socket.on_network(self._on_network)
@@ -171,6 +173,7 @@ class App(TalkHandlers, AwareHandlers, UnreadHandlers):
             self.render()
             self.view.set_boot_timings(BOOT)
             self.view.set_ready()
+            self.search_ready()
 
     # connection events ----------------------------------------------------------
 

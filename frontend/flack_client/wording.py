@@ -333,6 +333,31 @@ def typing_text(names: list[str]) -> str:
     return "Several people are typing…"
 
 
+# --- Search (issue 15, item 5) -----------------------------------------------------------
+
+SEARCH_PLACEHOLDER: Final = "Search messages"
+SEARCHING: Final = "Searching…"
+NO_MATCHES: Final = "No messages match."
+# Said when a result is opened and its message is no longer there.
+SEARCH_RESULT_GONE: Final = "That message is no longer there (deleted, or no longer kept)."
+
+
+def search_summary(count: int, more: bool) -> str:
+    """The line above the results: how many messages matched (``more``:
+    the server found more than it sends, the newest ``count`` are shown)."""
+    if more:
+        return f"Showing the newest {count} matches."
+    if count == 0:
+        return NO_MATCHES
+    return "1 message matches." if count == 1 else f"{count} messages match."
+
+
+def search_result_label(where: str, sender: str, when: str) -> str:
+    """A result's accessible name: its conversation, sender and time (its
+    text follows as its content)."""
+    return f"{where}, {sender}, {when}"
+
+
 # --- Awareness (issue 15): unread, mentions, notifications ---------------------------
 
 APP_TITLE: Final = "Flack"

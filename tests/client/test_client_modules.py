@@ -30,6 +30,8 @@ BROWSER_GLUE = {
     "aware_handlers",
     "unread_view",
     "unread_handlers",
+    "search_view",
+    "search_handlers",
 }
 PURE = sorted(path.stem for path in CLIENT.glob("*.py") if path.stem not in BROWSER_GLUE | {"__init__"})
 
