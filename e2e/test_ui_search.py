@@ -52,6 +52,10 @@ def search(someone: Person, query: str) -> None:
     searchbox(someone).press("Enter")
 
 
+def thread_log(someone: Person) -> Locator:
+    return someone.page.get_by_role("complementary", name="Thread").get_by_role("log", name="Thread messages")
+
+
 def people(someone: Person) -> Locator:
     return someone.page.get_by_role("navigation", name="People")
 
@@ -129,6 +133,22 @@ def test_search_finds_only_what_one_may_read_and_opens_it_at_the_message(person,
     expect(results(alice)).to_be_hidden()
     expect(searchbox(alice)).to_be_focused()
     expect(searchbox(alice)).to_have_value("")
+
+    # A reply in a thread: choosing it opens the channel and the thread,
+    # with the reply found there.
+    question = bob.article("from the fridge")
+    question.hover()
+    question.get_by_role("button", name="Reply in thread").click()
+    reply_box = bob.page.get_by_role("textbox", name="Reply", exact=True)
+    reply_box.fill(f"that was the cat, {word}cat")
+    reply_box.press("Enter")
+    expect(thread_log(bob).get_by_role("article").nth(1)).to_contain_text("that was the cat")
+    search(alice, f"{word}c")
+    expect(results(alice)).to_contain_text("1 message matches.")
+    expect(result(alice, "the cat").locator("mark")).to_have_text(f"{word}c")
+    result(alice, "the cat").click()
+    alice.expect_open(room)
+    expect_found(alice, thread_log(alice).get_by_role("article").filter(has_text="that was the cat"))
 
 
 def test_search_from_the_keyboard_alone(person, names, seeder, server_url):
