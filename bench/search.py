@@ -1,4 +1,4 @@
-"""Search at the server's limits: 1,000 channels × 100 kept messages, p99 per query.
+"""Search and unread counts at the server's limits: 1,000 channels × 100 kept messages.
 
 Prints figures; never passes or fails. The core alone (``Chat`` over the
 memory backend, as the server runs it, without the socket): one person is a
@@ -8,7 +8,10 @@ a query's words match from a handful to thousands of messages. Timed: the
 first search (which builds the index), then each kind of query many times
 (one common word, one rare word, two words, a word prefix, ``from:``,
 ``in:`` with a word), reporting p50/p99 in milliseconds, and what the
-index holds.
+index holds. Then the read marks (issue 15, item 3): Ada is in all 1,000
+channels with every kept message unread and one in 20 of Bea's mentioning
+her; timed: where she stands in all of them (what ``list_conversations``
+answers after each connect) and one ``mark_read``.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ async def fill(chat: Chat, channels: int, rng: random.Random, words: list[str]) 
             await chat.join(sid, name)
         for _ in range(HISTORY_LIMIT):
             text = " ".join(rng.choices(words, weights, k=rng.randint(6, 14)))
-            await chat.post("a" if rng.random() < 0.5 else "b", name, text)
+            sender = "a" if rng.random() < 0.5 else "b"
+            if sender == "b" and rng.random() < 0.05:
+                text = "@Ada " + text
+            await chat.post(sender, name, text)
 
 
 def timed(samples: list[float]) -> str:
@@ -89,7 +95,7 @@ async def main(args: argparse.Namespace) -> None:
         "a word's first 2 letters": lambda: words[rng.randint(0, 4_999)][:2],
         "from:name and a word": lambda: f"from:Bea {words[rng.randint(0, 199)]}",
         "in:channel and a word": lambda: (
-            f"in:#room{rng.randint(0, args.channels - 1)} {words[rng.randint(0, 99)]}"
+            f'in:"room {rng.randint(0, args.channels - 1)}" {words[rng.randint(0, 99)]}'
         ),
     }
     for kind, make in queries.items():
@@ -101,10 +107,34 @@ async def main(args: argparse.Namespace) -> None:
             samples.append((time.perf_counter() - began) * 1000)
             found.append(len(results))
         print(f"{kind:26} {timed(samples)}  (results per query: median {statistics.median(found):.0f})")
+    await unread(chat, args)
+
+
+async def unread(chat: Chat, args: argparse.Namespace) -> None:
+    """Where Ada stands in every conversation, and marking one read."""
+    samples = []
+    for _ in range(args.reads):
+        began = time.perf_counter()
+        states = await chat.read_states("a")
+        samples.append((time.perf_counter() - began) * 1000)
+    unread = sum(s.unread for s in states)
+    mentioned = sum(s.mentions for s in states)
+    print(
+        f"unread counts of {len(states):,} conversations ({unread:,} unread, {mentioned:,} mentions): "
+        f"{timed(samples)}"
+    )
+    samples = []
+    for n in range(min(args.reads * 10, args.channels)):
+        room = f"room {n}"
+        began = time.perf_counter()
+        await chat.mark_read("a", room, 10**9)
+        samples.append((time.perf_counter() - began) * 1000)
+    print(f"mark_read (a conversation with 100 kept, about 50 unread): {timed(samples)}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=1_000)
     parser.add_argument("--queries", type=int, default=300, help="per kind of query")
+    parser.add_argument("--reads", type=int, default=20, help="times the unread counts are read")
     asyncio.run(main(parser.parse_args()))

@@ -704,7 +704,8 @@ class Chat:
             if message.deleted or message.sender_id == person:
                 continue
             unread += 1
-            if direct or mentions(message.text, name):
+            # ("@" first: most messages mention nobody, and this runs for every unread one.)
+            if direct or ("@" in message.text and mentions(message.text, name)):
                 mentioned += 1
         return ReadState(channel.name, mark, unread, mentioned)
 

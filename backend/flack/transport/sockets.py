@@ -216,9 +216,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_mark_read(self, sid: str, request: MarkRead) -> ReadState:
         state, moved = await self.chat.mark_read(sid, request.channel, request.id)
         if moved:
-            # The person's other tabs and browsers agree; after what the
-            # conversation holds, so they never count a message read before.
-            self.batcher.flush(room(state.channel))
+            # The person's other tabs and browsers agree. Messages the
+            # conversation's window still holds may arrive after this: a
+            # client counts only ids above ``read`` (flushing here would
+            # undo batching whenever readers keep up with a busy channel).
             self.batcher.emit(Event.READ, state, person_room(self.chat.person_of(sid)), skip_sid=sid)
         return state
 
