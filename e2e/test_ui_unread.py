@@ -174,6 +174,11 @@ def test_mentions_and_direct_messages_count_mark_articles_and_title_the_tab(pers
     expect(link).to_have_accessible_name(unread(3, mentions=2))
     expect(dm).to_have_accessible_name(unread(1, mentions=1))
     expect(bob.page).to_have_title("(3) Flack")
+    # The same from the server's own counts (its mention rule is the page's).
+    bob.reload()
+    expect(link).to_have_accessible_name(unread(3, mentions=2))
+    expect(dm).to_have_accessible_name(unread(1, mentions=1))
+    expect(bob.page).to_have_title("(3) Flack")
 
     bob.open_channel(room)
     expect(bob.article("hey")).to_have_attribute("data-mention", "true")
