@@ -90,8 +90,11 @@ class UnreadHandlers:
 
     def unread_visibility(self, hidden: bool) -> None:
         """The tab went to the background or came back: drawn again (the
-        "New messages" line may move, the open conversation is marked)."""
+        "New messages" line may move, the open conversation is marked).
+        The browser's word on notifications is read again too: the person
+        may have changed it in the site's settings meanwhile."""
         self.state.visibility_set(hidden)
+        self.state.permission_set(permission())
         self.render()
 
     def enable_notifications(self) -> None:
