@@ -20,12 +20,14 @@ from flack_client.net import Socket
 from flack_client.search import Asked, SearchState
 from flack_client.search_view import SearchView
 from flack_client.state import ChatState
+from flack_client.view import View
 
 
 class SearchHandlers:
     """The search box and its results (mixed into ``App``)."""
 
     state: ChatState
+    view: View
     socket: Socket
     search_state: SearchState
     search_view: SearchView
@@ -97,5 +99,10 @@ class SearchHandlers:
             # A reply: its thread opens, and it is shown there.
             self.render()
             in_thread = True
-        if not self.search_view.reveal(message.id, in_thread) and self.search_state.not_found(message):
-            self._draw_search()
+        if not self.search_view.reveal(message.id, in_thread):
+            if self.search_state.not_found(message):
+                self._draw_search()
+        elif not in_thread:
+            # Read where it is now, not when the scroll event comes: a preview
+            # loading meanwhile must not pull the log back to the newest.
+            self.view.log_view.at_bottom = self.view.log_view.reading_newest()
