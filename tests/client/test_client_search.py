@@ -6,6 +6,8 @@ answers that arrive too late, and the result last opened."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flack.core.search import SearchIndex
@@ -117,11 +119,18 @@ def test_the_page_marks_exactly_what_the_servers_index_matched() -> None:
         state = SearchState()
         state.typed(query)
         for item in messages:
-            marks = [p.text.casefold() for p in state.text_of(item) + state.file_name_of(item) if p.marked]
-            every_word_marked = all(
-                any(m.startswith(w) or w.startswith(m) for m in marks) for w in state.words
-            )
-            assert every_word_marked == (item in found), (query, item.text)
+            marks = []
+            for pieces in (state.text_of(item), state.file_name_of(item)):
+                before = ""
+                for piece in pieces:
+                    if piece.marked:
+                        # A mark starts a word, and it is a query word's start.
+                        assert not re.match(r"\w", before[-1:]), (query, item.text)
+                        assert any(piece.text.casefold().startswith(w) for w in state.words)
+                        marks.append(piece.text.casefold())
+                    before += piece.text
+            each = all(any(m.startswith(w) for m in marks) for w in state.words)
+            assert each == (item in found), (query, item.text)
 
 
 def test_a_long_text_is_cut_around_its_first_match() -> None:
