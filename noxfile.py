@@ -115,7 +115,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/files.py")
     # Fan-out, with members viewing another channel and against the release
     # before membership (issue 14), served in the same run.
-    session.run("python", "bench/fanout.py", "--elsewhere", "--against", "cff848a")
+    session.run("python", "bench/fanout.py", "--elsewhere", "--readers", "--against", "cff848a")
     session.run("python", "bench/direct.py")
     session.run("python", "bench/search.py")
     session.run("python", "bench/boot.py")

@@ -6,7 +6,9 @@ Prints a table; never passes or fails. For each server (Flack with
 logic) and each client count it connects C websocket clients to one channel
 and runs two loads. With ``--elsewhere`` a Flack server more, whose members
 all look at another channel (each joins a second one after the benchmark's:
-membership, not viewing, decides delivery); with ``--against REV`` the
+membership, not viewing, decides delivery); with ``--readers`` a Flack
+server more whose clients all mark the channel read every 3 s, as pages
+reading it do (``mark_read``, issue 15; ``MARK_EVERY_SECONDS`` in the client); with ``--against REV`` the
 release at REV too (``bench/release.py``), served in the same run:
 
 - saturation: 5 senders post as fast as their acknowledgements allow;
@@ -45,6 +47,9 @@ from flack.testing import GENEROUS_LIMITS, free_port, memory_unless_chosen
 HERE = Path(__file__).resolve().parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TEXT_MARK = '"text":"'
+# How often a page reading a busy conversation marks it read (the client's
+# flack_client/unread.py MARK_EVERY_SECONDS; the bench cannot import the page).
+READ_EVERY = 3.0
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
@@ -208,9 +213,17 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run_load(
-    clients: list[RawClient], stats: Stats, pid: int, seconds: float, rate: float | None, inflight: int = 1
+    clients: list[RawClient],
+    stats: Stats,
+    pid: int,
+    seconds: float,
+    rate: float | None,
+    inflight: int = 1,
+    readers: bool = False,
 ) -> dict[str, float]:
-    """Saturation (``rate`` None) or a fixed delivery rate; figures for that load."""
+    """Saturation (``rate`` None) or a fixed delivery rate; figures for that
+    load. ``readers``: every client also marks the channel read every
+    ``READ_EVERY`` seconds, spread out (a page with the channel in front)."""
     senders = clients[:5]
     channel = "bench"
     stats.delivered, stats.latencies, stats.news = 0, [], 0
@@ -230,6 +243,19 @@ async def run_load(
             await client.call("send_message", {"channel": channel, "text": f"{time.time():.6f} x"})
             sent += 1
 
+    async def read(client: RawClient, offset: float) -> None:
+        nonlocal marks
+        await asyncio.sleep(offset)
+        while time.monotonic() < stop_at:
+            # The newest id the page drew; the server never marks past its newest.
+            await client.call("mark_read", {"channel": channel, "id": 10**9})
+            marks += 1
+            await asyncio.sleep(READ_EVERY)
+
+    marks = 0
+    reading = [
+        asyncio.create_task(read(c, n * READ_EVERY / len(clients))) for n, c in enumerate(clients) if readers
+    ]
     if rate:
         await asyncio.gather(*(send(c, n * interval / len(senders)) for n, c in enumerate(senders)))
     else:
@@ -237,6 +263,11 @@ async def run_load(
         # their acknowledgements, so the server, not the round trip through
         # the load generator, sets the pace.
         await asyncio.gather(*(send(c, 0.0) for c in senders for _ in range(inflight)))
+    # Readers stop with the senders (one asleep for 3 s more would stretch
+    # the elapsed time: fewer deliveries per second, an idle server).
+    for task in reading:
+        task.cancel()
+    await asyncio.gather(*reading, return_exceptions=True)
     expected = sent * len(clients)
     drain_until = time.monotonic() + 20
     while stats.delivered < expected and time.monotonic() < drain_until:
@@ -260,11 +291,12 @@ async def run_load(
         "completeness": round(stats.delivered / max(expected, 1), 4),
         # Presence, typing, names and notices that reached clients meanwhile.
         "news_per_delivery": round(stats.news / max(stats.delivered, 1), 5),
+        "marks_per_s": round(marks / elapsed),
     }
 
 
 async def measure(
-    url: str, pid: int, count: int, args: argparse.Namespace, elsewhere: bool = False
+    url: str, pid: int, count: int, args: argparse.Namespace, elsewhere: bool = False, readers: bool = False
 ) -> dict[str, Any]:
     stats = Stats()
     clients = [RawClient(url, stats) for _ in range(count)]
@@ -285,8 +317,8 @@ async def measure(
     user1, sys1 = cpu_times(pid)
     # Everyone connected, named and joined: the server's CPU for that storm.
     connect_cpu_s = (user1 - user0) + (sys1 - sys0)
-    saturated = await run_load(clients, stats, pid, args.seconds, None, args.inflight)
-    fixed = await run_load(clients, stats, pid, args.seconds, args.rate)
+    saturated = await run_load(clients, stats, pid, args.seconds, None, args.inflight, readers)
+    fixed = await run_load(clients, stats, pid, args.seconds, args.rate, readers=readers)
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     return {
         "connect_s": round(connect_s, 2),
@@ -345,7 +377,7 @@ def start_server(
     }
     if kind == "before" and release is not None:
         env["PYTHONPATH"] = str(release)  # that release's Flack, today's dependencies
-    if kind in ("flack", "durable", "elsewhere", "before"):
+    if kind in ("flack", "durable", "elsewhere", "readers", "before"):
         command = [sys.executable, "-m", "flack", "serve", "--host", "127.0.0.1", "--port", str(port)]
     else:
         command = [sys.executable, str(HERE / "raw_server.py"), str(port)]
@@ -378,6 +410,11 @@ def main() -> None:
     parser.add_argument(
         "--elsewhere", action="store_true", help="also Flack with every member viewing another channel"
     )
+    parser.add_argument(
+        "--readers",
+        action="store_true",
+        help="also Flack, every client marking the channel read every 3 s",
+    )
     parser.add_argument("--against", metavar="REV", help="also the release at REV (a commit), same run")
     args = parser.parse_args()
     release = None
@@ -387,7 +424,10 @@ def main() -> None:
 
         release = install(args.against)
     kinds = (
-        args.servers.split(",") + (["elsewhere"] if args.elsewhere else []) + (["before"] if release else [])
+        args.servers.split(",")
+        + (["elsewhere"] if args.elsewhere else [])
+        + (["readers"] if args.readers else [])
+        + (["before"] if release else [])
     )
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     prefix = ["taskset", "-c", "0"] if pinned else []
@@ -412,7 +452,9 @@ def main() -> None:
                     process = start_server(kind, port, prefix, Path(data), release)
                     try:
                         url = f"http://127.0.0.1:{port}"
-                        result = asyncio.run(measure(url, process.pid, count, args, kind == "elsewhere"))
+                        result = asyncio.run(
+                            measure(url, process.pid, count, args, kind == "elsewhere", kind == "readers")
+                        )
                         result["peak_rss_mb"] = round(peak_rss_mb(process.pid), 1)
                     finally:
                         process.terminate()
@@ -447,6 +489,7 @@ def main() -> None:
             print(f"C={count}: Flack's CPU per delivery is {ratio:.2f}× the raw python-socketio baseline")
         comparisons = (
             ("elsewhere", "flack", "members viewing another channel vs viewing this one"),
+            ("readers", "flack", "every client marking it read every 3 s vs none"),
             ("flack", "before", f"Flack now vs {args.against}"),
         )
         for this, that, what in comparisons:

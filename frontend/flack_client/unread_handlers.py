@@ -3,7 +3,7 @@
 The server's ``read`` event goes to the state. After every draw the state
 says whether a ``mark_read`` is due (what is on screen, with the page in
 front, is read) and which desktop notifications to show; one timer sends a
-mark that waits (at most one a second while a conversation is read live),
+mark that waits (at most one every 3 s while a conversation is read live),
 and a mark's answer, which carries the counts, asks again. The page going
 to the background or coming back, "Enable notifications" and a click on a
 notification end here too. A mixin of ``App`` (``main.py``), kept apart so

@@ -195,7 +195,7 @@ class UnreadAwareness:
         """After a draw: the ``mark_read`` to send now, if any. The open
         conversation, with the page in front and this connection in it, is
         read up to its newest message: at once when it was just opened (or
-        the page just came back), else at most once a second."""
+        the page just came back), else at most once every 3 s."""
         channel = self.open_channel
         if channel is not None and self.live and not self.page_hidden:
             at_once = self._looked_at is None or not self.is_open(self._looked_at)

@@ -367,22 +367,23 @@ class TestMarkingRead:
         assert state.mark_due(100.0) is None  # all read
         assert state.unread_words("general") == ""
 
-    def test_arrivals_while_read_are_marked_within_a_second(self) -> None:
+    def test_arrivals_while_read_are_marked_within_the_interval(self) -> None:
         state = chat(Read("general", 1))
         open_with(state, "general", [wire(1)])
         assert state.mark_due(0.0) is None  # nothing new
         arrive(state, wire(2))
         arrive(state, wire(3))
         assert state.mark_due(0.5) is None
-        assert state.mark_deadline == 1.5
-        assert state.mark_due(1.5) == MarkRead("general", 3)
+        assert state.mark_deadline == 0.5 + MARK_EVERY_SECONDS
+        assert state.mark_due(0.5 + MARK_EVERY_SECONDS - 0.1) is None
+        assert state.mark_due(0.5 + MARK_EVERY_SECONDS) == MarkRead("general", 3)
 
     def test_what_was_read_is_marked_on_hiding_then_nothing_until_back(self) -> None:
         state = chat(Read("general", 1))
         open_with(state, "general", [wire(1)])
         state.mark_due(0.0)
         arrive(state, wire(2))  # read: the page is in front
-        assert state.mark_due(0.1) is None  # (drawn) marked within a second...
+        assert state.mark_due(0.1) is None  # (drawn) marked within the interval...
         state.visibility_set(True)
         # ...or at once, once the page goes to the background...
         assert state.mark_due(0.2) == MarkRead("general", 2)
