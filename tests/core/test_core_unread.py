@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from test_chat import make_chat
+from test_core_awareness import named
 
 from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
@@ -49,12 +50,6 @@ def test_what_mentions_whom(text: str, name: str, said: bool) -> None:
 @pytest.fixture
 def chat(clock: Clock) -> Chat:
     return make_chat(clock)
-
-
-async def named(chat: Chat, sid: str, name: str, token: str | None = None) -> str:
-    chat.connect(sid)
-    await chat.claim_name(sid, name, token)
-    return chat.session(sid).person
 
 
 async def state(chat: Chat, sid: str, label: str) -> ReadState:
