@@ -210,6 +210,19 @@ def test_search_from_the_keyboard_alone(person, names, seeder, server_url):
     expect(searchbox(alice)).to_be_focused()
     expect(searchbox(alice)).to_have_value("")
 
+    # Ctrl+K from anywhere (here: typing in the composer) goes back to the box,
+    # its text selected, and types nothing into the composer.
+    searchbox(alice).fill(word)
+    composer = page.get_by_role("textbox", name="Message")
+    composer.focus()
+    page.keyboard.type("draft")
+    page.keyboard.press("Control+K")
+    expect(searchbox(alice)).to_be_focused()
+    assert page.evaluate(
+        "() => document.activeElement.selectionEnd - document.activeElement.selectionStart"
+    ) == len(word)
+    expect(composer).to_have_value("draft")
+
 
 def test_search_on_a_phone_with_axe_on_the_results(person, names, seeder, server_url, axe_source):  # noqa: F811
     word = names("Phoneword").replace("-", "")

@@ -113,6 +113,12 @@ def snippet(text: str, words: Sequence[str], limit: int = SNIPPET_CHARS) -> list
     return pieces
 
 
+def is_search_shortcut(key: str, ctrl: bool, meta: bool, alt: bool, shift: bool) -> bool:
+    """Whether a key press is "go to the search box": Ctrl+K (Cmd+K on a
+    Mac), as in Slack; from anywhere in the page, the composer included."""
+    return key.lower() == "k" and (ctrl or meta) and not alt and not shift
+
+
 class Phase(Enum):
     """Where the search is: closed, waiting for an answer, showing one, or
     saying why there is none."""

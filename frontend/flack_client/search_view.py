@@ -23,7 +23,7 @@ from flack.protocol import Message
 from flack_client import wording
 from flack_client.checks import is_send_key
 from flack_client.log_view import element, time_element
-from flack_client.search import Piece, SearchState
+from flack_client.search import Piece, SearchState, is_search_shortcut
 from flack_client.state import ChatState
 
 # The found message is scrolled to the middle of its log (it has messages
@@ -143,10 +143,24 @@ class SearchView:
         def on_close(_event: Any) -> None:
             app.close_search()
 
+        def on_page_key(event: Any) -> None:
+            shortcut = is_search_shortcut(
+                str(event.key),
+                bool(event.ctrlKey),
+                bool(event.metaKey),
+                bool(event.altKey),
+                bool(event.shiftKey),
+            )
+            if shortcut and not self.box.readOnly:
+                event.preventDefault()  # Chromium's own Ctrl+K searches the web
+                self.box.focus()
+                self.box.select()
+
         self._listen(self.box, "keydown", on_box_key)
         self._listen(self.list, "click", on_result_click)
         self._listen(self.region, "keydown", on_result_key)
         self._listen(self.close_button, "click", on_close)
+        self._listen(js.document, "keydown", on_page_key)
 
     def set_ready(self) -> None:
         """The client is up: the box can be used (it starts inert, like the

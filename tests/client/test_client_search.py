@@ -25,7 +25,15 @@ from flack.protocol import (
     parse_query,
 )
 from flack_client import wording
-from flack_client.search import SNIPPET_CHARS, Phase, Piece, SearchState, marked, snippet
+from flack_client.search import (
+    SNIPPET_CHARS,
+    Phase,
+    Piece,
+    SearchState,
+    is_search_shortcut,
+    marked,
+    snippet,
+)
 
 TIME = "2026-11-30T10:00:00.000Z"
 
@@ -280,3 +288,21 @@ def test_results_mark_file_names_too() -> None:
     state.typed("menu")
     assert shown(state.file_name_of(message(1, "", file=file))) == "Lunch-[menu].pdf"
     assert state.file_name_of(message(2, "no file")) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "ctrl", "meta", "alt", "shift", "goes"),
+    [
+        ("k", True, False, False, False, True),  # Ctrl+K
+        ("K", True, False, False, False, True),  # with Caps Lock
+        ("k", False, True, False, False, True),  # Cmd+K on a Mac
+        ("k", False, False, False, False, False),  # typing a "k"
+        ("k", True, False, True, False, False),  # Ctrl+Alt+K: AltGr on some layouts
+        ("k", True, False, False, True, False),
+        ("j", True, False, False, False, False),
+    ],
+)
+def test_ctrl_k_goes_to_the_search_box(
+    key: str, ctrl: bool, meta: bool, alt: bool, shift: bool, goes: bool
+) -> None:
+    assert is_search_shortcut(key, ctrl, meta, alt, shift) is goes
