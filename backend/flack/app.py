@@ -49,7 +49,9 @@ def create_app(settings: Settings) -> Sanic:
     lives; a damaged or busy one raises ``ValueError`` with one sentence.
     """
     # Sanic keeps a registry of app names; tests build many apps per process.
-    app = Sanic(f"flack_{next(_app_numbers)}")
+    # Our logging (serve: one format, one line each): Sanic's own handlers
+    # would print every Sanic line a second time beside the root handler.
+    app = Sanic(f"flack_{next(_app_numbers)}", configure_logging=False)
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.ctx.settings = settings
