@@ -150,8 +150,24 @@ def create_app(settings: Settings) -> Sanic:
     async def remove_files(app: Sanic, _: Any = None) -> None:
         store.close(remove_root=storage.temporary_files)
         storage.close()
+        await _end_ping_timers()
 
     return app
+
+
+async def _end_ping_timers() -> None:
+    """End python-engineio's per-connection ping timers (a task asleep for
+    the ping interval, even after its connection closed): Sanic closes its
+    loop over them, and asyncio logs "Task was destroyed but it is pending"
+    once per connection. (Under uvicorn the process ends first.)"""
+    timers = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "AsyncSocket._send_ping"
+    ]
+    for task in timers:
+        task.cancel()
+    await asyncio.gather(*timers, return_exceptions=True)
 
 
 async def closing(app: Sanic) -> None:
