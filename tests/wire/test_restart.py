@@ -22,7 +22,8 @@ from wire_support import Peer, ResumingClient, unique
 async def test_sigterm_tells_clients_saves_state_and_exits_promptly(tmp_path: Path, integration: str) -> None:
     state = tmp_path / "state.json"
     env = {"FLACK_STATE_FILE": str(state), "FLACK_INTEGRATION": integration, "FLACK_LOG_LEVEL": "warning"}
-    with server_process(env) as (url, process):
+    log = tmp_path / "server.log"
+    with log.open("wb") as stderr, server_process(env, stderr=stderr) as (url, process):
         peer = await (await Peer(url).connect()).named("ada")
         await peer.ok("create_channel", {"channel": "general"})
         await peer.ok("join_channel", {"channel": "general"})
@@ -32,6 +33,9 @@ async def test_sigterm_tells_clients_saves_state_and_exits_promptly(tmp_path: Pa
         returncode = await asyncio.to_thread(process.wait, 5)  # the bound: within 5 s
         assert returncode == 0
         await peer.sio.disconnect()
+    # A clean stop: no task left pending, no error, nothing but warnings asked for.
+    said = log.read_text()
+    assert "Task was destroyed" not in said and "ERROR" not in said and "Traceback" not in said, said
     saved = json.loads(state.read_text())
     assert [m["text"] for m in saved["channels"][0]["messages"]] == ["keep me"]
     with server_process(env) as (url, _):
