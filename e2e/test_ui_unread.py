@@ -289,3 +289,22 @@ def test_screens_with_counts_have_no_serious_or_critical_violations(person, name
         bob.page.emulate_media(color_scheme=scheme)
         severe[f"new messages ({scheme})"] = audit(bob.page, source, f"new messages, a mention ({scheme})")
     assert not any(severe.values()), severe
+
+
+def test_a_deleted_unread_mention_leaves_the_counts(person, names):
+    """The page cannot tell what a deleted message was: the server recounts."""
+    alice, bob, room, _other = looking_elsewhere(person, names)
+    alice.send(f"@{bob.name} oops, wrong person")
+    link = bob.channel_button(room)
+    expect(link).to_have_accessible_name(unread(1, mentions=1))
+    expect(bob.page).to_have_title("(1) Flack")
+
+    regret = alice.article("oops, wrong person")
+    regret.hover()
+    regret.get_by_role("button", name="Delete message").click()
+    dialog = alice.page.get_by_role("dialog", name="Delete this message?")
+    dialog.get_by_role("button", name="Delete", exact=True).click()
+    expect(alice.article("oops, wrong person")).to_have_count(0)
+
+    expect(link).to_have_accessible_name(NOTHING_UNREAD)
+    expect(bob.page).to_have_title("Flack")

@@ -306,6 +306,7 @@ class App(TalkHandlers, AwareHandlers, SearchHandlers, UnreadHandlers):
             self.render()
 
     def _on_message_updated(self, payload: Any) -> None:
+        self.unread_updated(payload)  # a deleted unread message: recounted
         if self.state.message_updated(payload):
             self.render()
 

@@ -28,6 +28,9 @@ from flack_client.view import View
 # The timer goes off this much after a mark is due, so that it never wakes a
 # hair early (two clocks' rounding) and has to be set again.
 _TIMER_SLACK = 0.05
+# Deletions are recounted this long after the first: a thread deleted with
+# its replies (several events) is one question per conversation.
+_RECOUNT_AFTER = 0.3
 
 
 class UnreadHandlers:
@@ -37,6 +40,7 @@ class UnreadHandlers:
     view: View
     socket: Socket
     _mark_timer: asyncio.TimerHandle | None = None
+    _recount_timer: asyncio.TimerHandle | None = None
 
     if TYPE_CHECKING:  # App's own
 
@@ -53,6 +57,22 @@ class UnreadHandlers:
 
     def _on_read(self, payload: Any) -> None:
         if self.state.read_heard(payload):
+            self.render()
+
+    def unread_updated(self, payload: Any) -> None:
+        """A message changed: a deleted one we counted unread is recounted
+        by the server, shortly."""
+        if self.state.recount_wanted(payload) and self._recount_timer is None:
+            self._recount_timer = asyncio.get_event_loop().call_later(_RECOUNT_AFTER, self._recount)
+
+    def _recount(self) -> None:
+        self._recount_timer = None
+        for request in self.state.take_recounts():
+            self._spawn(self._recounted(request))
+
+    async def _recounted(self, request: MarkRead) -> None:
+        ack = await self.socket.call(Event.MARK_READ, request)
+        if self.state.recount_answered(ack):
             self.render()
 
     def unread_drawn(self) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from flack import protocol
-from flack.protocol import Ack, Conversations, MarkRead, Message, ReadState, is_direct
+from flack.protocol import Ack, Conversations, MarkRead, Message, MessageEvent, ReadState, is_direct
 from flack_client import wording
 from flack_client.unread import (
     Counts,
@@ -53,6 +53,7 @@ class UnreadAwareness:
     _line: NewLine
     _notifications: list[Notification]
     _looked_at: str | None  # the conversation last drawn with the page in front
+    _recount: set[str]  # conversations whose counts the server is asked for again
     page_hidden: bool = False  # the tab is in the background
     notify_permission: Permission = "unsupported"
 
@@ -78,6 +79,7 @@ class UnreadAwareness:
         self._line = NewLine()
         self._notifications = []
         self._looked_at = None
+        self._recount = set()
 
     # the server's counts -------------------------------------------------------------
 
@@ -97,6 +99,33 @@ class UnreadAwareness:
         changed. A refusal says nothing to the person (a conversation left
         meanwhile): the next mark or session sets things right."""
         self._marker.answered()
+        state = protocol.read(ReadState, ack.data) if ack.ok else None
+        return state is not None and self._unread.set(state)
+
+    def recount_wanted(self, payload: object) -> bool:
+        """A ``message_updated`` event: if it deleted a message counted
+        unread here (after our mark, not ours), the count is wrong and only
+        the server knows by how much (was it a mention?). ``True`` if its
+        conversation is to be recounted (``take_recounts``)."""
+        updated = protocol.read(MessageEvent, payload)
+        if updated is None or not updated.message.deleted or self._is_mine(updated.message):
+            return False
+        message = updated.message
+        counts = self._unread.counts(message.channel)
+        if not counts.unread or message.id <= counts.read:
+            return False
+        self._recount.add(message.channel)
+        return True
+
+    def take_recounts(self) -> list[MarkRead]:
+        """The recounts to ask for now: ``mark_read`` at the mark we know,
+        which moves nothing and answers the counts as they are."""
+        taken = [MarkRead(channel, self._unread.read_of(channel)) for channel in sorted(self._recount)]
+        self._recount.clear()
+        return taken
+
+    def recount_answered(self, ack: Ack) -> bool:
+        """A recount's answer; ``True`` if a count shown changed."""
         state = protocol.read(ReadState, ack.data) if ack.ok else None
         return state is not None and self._unread.set(state)
 

@@ -348,6 +348,35 @@ class TestCountsInTheState:
         state.leave_answered("general", Ack(ok=True, data={}))
         assert state.unread_words("general") == ""
 
+    def test_a_deleted_unread_message_is_recounted_by_the_server(self) -> None:
+        state = chat(Read("general", 3, 2, 1), Read("random", 5))
+        gone = {**wire(4), "text": "", "deleted": True}
+        assert state.recount_wanted({"message": gone})
+        assert state.recount_wanted({"message": {**gone, "id": 5}})  # its thread's reply: one recount
+        assert state.take_recounts() == [MarkRead("general", 3)]  # at the mark: it moves nothing
+        assert state.take_recounts() == []
+        answer = Ack(ok=True, data={"channel": "general", "read": 3, "unread": 0, "mentions": 0})
+        assert state.recount_answered(answer)
+        assert state.unread_words("general") == ""
+        assert state.page_title == "Flack"
+
+    @pytest.mark.parametrize(
+        "why",
+        ["already read", "mine", "edited, not deleted", "nothing unread there", "not a message"],
+    )
+    def test_other_changes_ask_for_no_recount(self, why: str) -> None:
+        state = chat(Read("general", 3, 2, 1), Read("random", 5))
+        gone = {**wire(4), "text": "", "deleted": True}
+        payload: object = {
+            "already read": {"message": {**gone, "id": 2}},
+            "mine": {"message": {**gone, "sender_id": ME}},
+            "edited, not deleted": {"message": {**wire(4), "edited": True}},
+            "nothing unread there": {"message": {**gone, "channel": "random", "id": 9}},
+            "not a message": {"message": "?"},
+        }[why]
+        assert not state.recount_wanted(payload)
+        assert state.take_recounts() == []
+
     def test_articles_that_mention_me(self) -> None:
         state = chat()
         assert state.mentions_me(Message(1, "general", "Bob", "hi @zoë", TIME, sender_id=BOB))
