@@ -25,18 +25,8 @@ import time
 
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat
-from flack.core.limits import Limits
 from flack.protocol import HISTORY_LIMIT
-
-UNLIMITED = Limits(
-    message_burst=10**9,
-    channel_burst=10**9,
-    notice_burst=10**9,
-    identity_burst=10**9,
-    upload_burst=10**9,
-    search_burst=10**9,
-    max_channels=10**6,
-)
+from flack.testing import UNLIMITED
 
 
 def vocabulary(size: int, rng: random.Random) -> list[str]:

@@ -19,6 +19,21 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import IO
 
+from flack.core.limits import Limits
+
+# The same for the core in this process (``Chat(limits=UNLIMITED)``): bursts
+# that no test or benchmark acting at machine speed reaches (the tests of the
+# abuse limits set their own).
+UNLIMITED = Limits(
+    message_burst=10**9,
+    channel_burst=10**9,
+    max_channels=10**6,
+    notice_burst=10**9,
+    identity_burst=10**9,
+    upload_burst=10**9,
+    search_burst=10**9,
+)
+
 # Tests and benchmarks act at machine speed from one address: they run with
 # these limits unless their env says otherwise (limit tests set their own).
 GENEROUS_LIMITS: dict[str, str] = {

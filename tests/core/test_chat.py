@@ -10,20 +10,12 @@ from fake_clock import Clock
 from flack.backends.memory import MemoryBackend
 from flack.core.chat import Chat, iso_utc
 from flack.core.errors import ChannelExists, NameTaken, NoSuchChannel, NotInChannel, NotNamed
-from flack.core.limits import Limits
 from flack.core.models import Channel
 from flack.protocol import ErrorCode, NoticeKind, ProtocolError
+from flack.testing import UNLIMITED
 
-# The rules under test here, not the abuse limits (see test_core_limits.py).
-UNLIMITED = Limits(
-    message_burst=10**6,
-    channel_burst=10**6,
-    max_channels=10**6,
-    notice_burst=10**6,
-    identity_burst=10**6,
-    upload_burst=10**6,
-    search_burst=10**6,
-)
+# The rules under test here, not the abuse limits (see test_core_limits.py):
+# flack.testing.UNLIMITED.
 
 
 def make_chat(clock: Clock) -> Chat:

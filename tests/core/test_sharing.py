@@ -21,16 +21,10 @@ from flack.core.sharing import (
 )
 from flack.files import DiskStore
 from flack.protocol import CHUNK_SIZE, ErrorCode, ProtocolError, check_file_size, clean_file_name, format_size
+from flack.testing import UNLIMITED
 
-# The rules under test here, not the abuse limits (see test_core_limits.py).
-UNLIMITED = Limits(
-    message_burst=10**6,
-    channel_burst=10**6,
-    max_channels=10**6,
-    notice_burst=10**6,
-    identity_burst=10**6,
-    upload_burst=10**6,
-)
+# The rules under test here, not the abuse limits (see test_core_limits.py):
+# flack.testing.UNLIMITED.
 
 
 @pytest.fixture

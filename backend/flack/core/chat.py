@@ -677,10 +677,8 @@ class Chat:
         forward): where they stand now, and whether the mark moved."""
         session = self.named(sid)
         channel = await self.conversation(sid, label)
-        kept = await self.backend.history(channel.key)
-        newest = kept[-1].id if kept else 0
-        moved = await self.backend.set_read(channel.key, session.person, min(message_id, newest))
-        return await self._read_state(channel, session, kept), moved
+        moved = await self.backend.set_read(channel.key, session.person, message_id)  # clamped there
+        return await self._read_state(channel, session, await self.backend.history(channel.key)), moved
 
     async def read_states(self, sid: str) -> list[ReadState]:
         """Where this connection's person stands in each of their conversations."""
