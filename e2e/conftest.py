@@ -29,6 +29,14 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from flack.testing import CHROMIUM_ARGS, running_server
 
+# Chromium's own stderr (its renderers' last words: a V8 "OOM", a fatal
+# check) reaches the output only through Playwright's debug log: it is set
+# before the driver starts, so a test that fails shows what Chromium said
+# meanwhile under "Captured stderr" (pytest captures the driver's stderr per
+# test; passing tests show nothing). For the intermittent renderer crash
+# during boot (Watch.crashes), whose cause is not known yet.
+os.environ.setdefault("DEBUG", "pw:browser")
+
 BOOT_TIMEOUT_MS = 60_000
 # Keep the server's per-request log out of the test output.
 QUIET = {"FLACK_LOG_LEVEL": "warning"}
